@@ -1,0 +1,42 @@
+"""dcgan_lessons: the package behind the DCGAN-on-MNIST notebook series.
+
+Names load on first use, so ``import dcgan_lessons`` (and the command line's argument checks)
+stay instant; TensorFlow is imported only when something needs it.
+"""
+
+import importlib
+import os
+
+__version__ = "0.1.0"
+
+# TensorFlow reads this when it is first imported: keep its C++ start-up chatter out of notebooks.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_EXPORTS = {
+    "PRESETS": "config",
+    "TrainConfig": "config",
+    "make_config": "config",
+    "load_mnist": "data",
+    "make_dataset": "data",
+    "discriminator_loss": "losses",
+    "generator_loss": "losses",
+    "build_discriminator": "models",
+    "build_generator": "models",
+    "Run": "runs",
+    "load_run": "runs",
+    "DCGAN": "training",
+    "sample": "training",
+    "train": "training",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,138 @@
+"""The command line: ``dcgan-lessons train | sample`` (also ``python -m dcgan_lessons``).
+
+Bad values get one clear line and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import GENERATOR_LOSSES, PRECISIONS, PRESETS, make_config
+from .data import MnistError
+from .runs import RunError
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(function: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = function
+        return function
+
+    return register
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line that points at --help, not the whole usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dcgan-lessons", description="Train, sample and study a DCGAN on MNIST.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train the DCGAN into a run folder")
+    train.add_argument("--run-dir", required=True, type=Path, help="folder to write the run into")
+    train.add_argument("--preset", default="report", choices=sorted(PRESETS), help="base settings")
+    train.add_argument("--epochs", type=_positive_int, help="default 35 (the report's)")
+    train.add_argument("--batch-size", type=_positive_int, help="default 32")
+    train.add_argument("--lr", type=float, help="Adam learning rate (report 3e-4, paper 2e-4)")
+    train.add_argument("--beta1", type=float, dest="beta_1", help="Adam beta_1, default 0.5")
+    train.add_argument("--alpha", type=float, help="LeakyReLU slope (report 0.3, paper 0.2)")
+    train.add_argument("--latent-dim", type=_positive_int, help="size of z, default 100")
+    train.add_argument("--seed", type=int, help="default 0")
+    train.add_argument("--subset", type=_positive_int, help="train on a seeded subset of N images")
+    train.add_argument("--snapshot-every", type=_positive_int, help="steps between snapshots (default: 4 an epoch)")
+    train.add_argument("--snapshot-size", type=_positive_int, help="how many fixed z to follow (default 500)")
+    train.add_argument("--precision", choices=sorted(PRECISIONS), help="default float32")
+    train.add_argument("--g-loss", choices=GENERATOR_LOSSES, help="generator loss")
+    train.add_argument("--label-smoothing", type=float, help="one-sided: real labels become 1 - s")
+    train.add_argument("--no-xla", dest="xla", action="store_const", const=False, help="turn XLA compilation off")
+    train.add_argument("--mnist-dir", type=Path, help="folder with the MNIST IDX files (default: $MNIST_DIR)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    train.add_argument("--overwrite", action="store_true", help="replace whatever --run-dir holds")
+
+    sample = sub.add_parser("sample", help="write N generated digits as uint8 (N, 28, 28) .npy")
+    sample.add_argument("run_dir", type=Path)
+    sample.add_argument("--n", type=_positive_int, default=64)
+    sample.add_argument("--out", type=Path, required=True)
+    sample.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+@command("train")
+def _train(args: argparse.Namespace) -> int:
+    from .training import train
+
+    names = (
+        "epochs",
+        "batch_size",
+        "lr",
+        "beta_1",
+        "alpha",
+        "latent_dim",
+        "seed",
+        "subset",
+        "snapshot_every",
+        "snapshot_size",
+        "precision",
+        "g_loss",
+        "label_smoothing",
+        "xla",
+    )
+    config = make_config(args.preset, **{k: getattr(args, k) for k in names})
+    print(f"Training into {args.run_dir}: {config}", flush=True)
+    try:
+        run = train(config, args.run_dir, resume=args.resume, overwrite=args.overwrite, mnist_dir=args.mnist_dir)
+    except KeyboardInterrupt:
+        print(
+            f"\nInterrupted. The last finished epoch is saved; continue with: "
+            f"dcgan-lessons train --run-dir {args.run_dir} --resume",
+            file=sys.stderr,
+        )
+        return 130
+    epochs = run.history["epochs"]
+    last = epochs[-1]
+    minutes = sum(e["seconds"] for e in epochs) / 60
+    print(
+        f"Done: {len(epochs)} epochs, {last['steps']} steps, {minutes:.1f} min of training. Final epoch: "
+        f"d_loss {last['d_loss']:.4f}, g_loss {last['g_loss']:.4f}, D(x) {last['d_real']:.3f}, "
+        f"D(G(z)) {last['d_fake']:.3f}.\nRun folder: {run.path} (samples in {run.path / 'samples'})"
+    )
+    return 0
+
+
+@command("sample")
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .runs import write_with
+    from .training import sample
+
+    if args.out.suffix != ".npy":
+        raise ValueError(f"--out must name a .npy file, got {args.out}")
+    images = sample(args.run_dir, args.n, args.seed)
+    write_with(args.out, lambda path: np.save(path, images))
+    print(f"Wrote {len(images)} digits, uint8 {images.shape}, to {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, MnistError, RunError) as err:
+        print(f"dcgan-lessons {args.command}: error: {err}", file=sys.stderr)
+        return 2

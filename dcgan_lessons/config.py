@@ -1,0 +1,84 @@
+"""The settings of a training run: the report's defaults, the paper's preset, and their checks.
+
+Kept free of TensorFlow, so the command line and notebooks can check parameters instantly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+GENERATOR_LOSSES = ("non_saturating", "minimax")
+
+PRECISIONS = {"float32": None, "mixed_bfloat16": "mixed_bfloat16"}
+
+# Presets change only what they name; everything else keeps the report's value.
+PRESETS: dict[str, dict] = {
+    "report": {},  # the student report: LeakyReLU 0.3, Adam 3e-4
+    "paper": {"alpha": 0.2, "lr": 2e-4},  # Radford et al. 2015
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyperparameter of a run. The defaults are the report's settings."""
+
+    epochs: int = 35
+    batch_size: int = 32
+    lr: float = 3e-4
+    beta_1: float = 0.5
+    alpha: float = 0.3
+    latent_dim: int = 100
+    seed: int = 0
+    subset: int | None = None
+    snapshot_every: int | None = None  # steps; None: four snapshots per epoch
+    snapshot_size: int = 500
+    log_every: int = 50
+    precision: str = "float32"
+    xla: bool = True
+    g_loss: str = "non_saturating"
+    label_smoothing: float = 0.0
+    preset: str = "report"
+
+    def __post_init__(self):
+        problems = []
+        for name in ("epochs", "batch_size", "latent_dim", "snapshot_size", "log_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                problems.append(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}")
+        for name in ("subset", "snapshot_every"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                problems.append(f"{name} must be a whole number of at least 1 (or None), got {value!r}")
+        if self.subset is not None and isinstance(self.subset, int) and self.subset < self.batch_size:
+            problems.append(f"subset ({self.subset}) must hold at least one batch of {self.batch_size}")
+        if not self.lr > 0:
+            problems.append(f"lr must be positive, got {self.lr!r}")
+        if not 0 <= self.beta_1 < 1:
+            problems.append(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
+        if not self.alpha >= 0:
+            problems.append(f"alpha (the LeakyReLU slope) must be at least 0, got {self.alpha!r}")
+        if not 0 <= self.label_smoothing < 0.5:
+            problems.append(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing!r}")
+        if self.precision not in PRECISIONS:
+            problems.append(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
+        if self.g_loss not in GENERATOR_LOSSES:
+            problems.append(f"unknown g_loss {self.g_loss!r}; choose one of {', '.join(GENERATOR_LOSSES)}")
+        if self.preset not in PRESETS:
+            problems.append(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def make_config(preset: str = "report", **overrides) -> TrainConfig:
+    """A config from a named preset, then explicit overrides (None means: keep the preset's)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    return TrainConfig(preset=preset, **values)

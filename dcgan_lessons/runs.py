@@ -1,0 +1,145 @@
+"""Run folders: the contract between training, the notebooks, the analysis and teachers' scripts.
+
+A run folder holds ``config.json``, ``history.json``, ``snapshots.npz``, ``generator.keras``,
+``discriminator.keras``, ``checkpoints/`` and ``samples/epoch_NNN.png``. Every file is written to a
+temporary name and renamed into place, so a killed run never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+CONFIG = "config.json"
+HISTORY = "history.json"
+SNAPSHOTS = "snapshots.npz"
+GENERATOR = "generator.keras"
+DISCRIMINATOR = "discriminator.keras"
+CHECKPOINTS = "checkpoints"
+SAMPLES = "samples"
+
+
+class RunError(RuntimeError):
+    """A folder is not the run it was taken for; the message says what to do."""
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same suffix, so savers that check it are happy);
+    on success rename it onto ``path`` in one step, on failure remove it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(tmp)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a run folder is meant to be shared
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | os.PathLike, data) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Write compressed arrays, atomically."""
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
+
+
+def write_with(path: str | os.PathLike, save: Callable[[str], object]) -> None:
+    """Atomically write a file through a saver that takes a path (``model.save``, ``Image.save``)."""
+    with atomic_path(path) as tmp:
+        save(str(tmp))
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """The generator's output on one fixed noise batch through training.
+
+    ``noise`` (N, latent) float32, ``steps`` (S,) int64, ``images`` (S, N, 28, 28) uint8."""
+
+    noise: np.ndarray
+    steps: np.ndarray
+    images: np.ndarray
+
+
+class Run:
+    """A run folder, read lazily: ``config`` and ``history`` are dicts, the models load on demand."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise RunError(f"{self.path} does not exist; give the folder that `dcgan-lessons train` wrote.")
+        if not (self.path / CONFIG).is_file():
+            raise RunError(
+                f"{self.path} is not a run folder: it has no {CONFIG}. A run folder is made by "
+                f"`dcgan-lessons train --run-dir DIR` (or dcgan_lessons.train)."
+            )
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    @cached_property
+    def config(self) -> dict:
+        return json.loads((self.path / CONFIG).read_text())
+
+    @property
+    def history(self) -> dict:
+        path = self.path / HISTORY
+        if not path.is_file():
+            return {"epochs": [], "steps": []}
+        return json.loads(path.read_text())
+
+    @property
+    def complete(self) -> bool:
+        """True when every epoch the config asks for has finished."""
+        return len(self.history["epochs"]) >= self.config["epochs"]
+
+    def snapshots(self) -> Snapshots:
+        path = self.path / SNAPSHOTS
+        if not path.is_file():
+            raise RunError(f"{self.path} has no {SNAPSHOTS} yet: the run has not reached its first snapshot.")
+        with np.load(path) as data:
+            return Snapshots(data["noise"], data["steps"], data["images"])
+
+    def _model(self, name: str):
+        import keras
+
+        path = self.path / name
+        if not path.is_file():
+            raise RunError(
+                f"{self.path} has no {name}: the run has not finished. Resume it with "
+                f"`dcgan-lessons train --run-dir {self.path} --resume`."
+            )
+        return keras.saving.load_model(path)
+
+    def generator(self):
+        """The final generator, as a Keras model."""
+        return self._model(GENERATOR)
+
+    def discriminator(self):
+        """The final discriminator, as a Keras model."""
+        return self._model(DISCRIMINATOR)
+
+    def sample_grids(self) -> list[Path]:
+        """The per-epoch sample grids, in order."""
+        return sorted((self.path / SAMPLES).glob("epoch_*.png"))
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Open a run folder written by :func:`dcgan_lessons.train`; fails clearly on anything else."""
+    return Run(path)

@@ -1,0 +1,66 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dcgan_lessons as dl
+from dcgan_lessons.cli import main
+from tests.conftest import SLICE
+
+
+def test_train_then_sample_from_the_command_line(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--run-dir",
+            str(run_dir),
+            "--epochs",
+            "1",
+            "--subset",
+            "64",
+            "--snapshot-size",
+            "20",
+            "--lr",
+            "2e-4",
+            "--mnist-dir",
+            str(SLICE),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Done: 1 epochs, 2 steps" in out and "d_loss" in out
+    run = dl.load_run(run_dir)
+    assert run.config["lr"] == 2e-4 and run.config["xla"] is True  # XLA is the default
+    assert main(["sample", str(run_dir), "--n", "12", "--out", str(tmp_path / "digits.npy")]) == 0
+    digits = np.load(tmp_path / "digits.npy")
+    assert digits.shape == (12, 28, 28) and digits.dtype == np.uint8
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dcgan_lessons", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--run-dir", "x", "--batch-size", "0"], "--batch-size: must be at least 1, got 0"),
+        (["train", "--run-dir", "x", "--epochs", "-3"], "--epochs: must be at least 1, got -3"),
+        (["train", "--run-dir", "x", "--preset", "wgan"], "invalid choice: 'wgan'"),
+        (["train", "--run-dir", "x", "--lr", "-1"], "lr must be positive"),
+        (["train", "--run-dir", "x", "--mnist-dir", "/no/such/folder"], "MNIST folder /no/such/folder"),
+        (["sample", "/no/such/run", "--out", "x.npy"], "/no/such/run does not exist"),
+    ],
+)
+def test_bad_values_get_one_clear_line(args, message):
+    result = _cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sample_refuses_a_folder_that_is_not_a_run(tmp_path):
+    result = _cli("sample", str(tmp_path), "--out", str(tmp_path / "x.npy"))
+    assert result.returncode == 2 and "is not a run folder" in result.stderr

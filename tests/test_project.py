@@ -1,0 +1,37 @@
+"""The project's own files agree with each other."""
+
+import re
+
+import tomllib
+import yaml
+
+from tests.conftest import ROOT
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {*project["dependencies"], *project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {r for r in pip if not r.startswith("-e")}
+    assert sorted(listed) == sorted(wanted)  # the same names and the same version bounds
+    assert {_name(r) for r in listed} >= {"tensorflow", "matplotlib", "ipywidgets", "jupyterlab", "papermill", "nbval"}
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"<!-- test-command -->\s*```(?:bash)?\n(.*?)```", readme, re.S).group(1).strip()
+    assert command.splitlines()[-1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_ruff_is_clean():
+    import subprocess
+    import sys
+
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
