@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--seed", type=int, default=0)
+    notebooks = sub.add_parser("notebooks", help="execute the notebook series in place (the committed outputs)")
+    notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
+    notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
     return parser
 
 
@@ -126,6 +129,21 @@ def _sample(args: argparse.Namespace) -> int:
     images = sample(args.run_dir, args.n, args.seed)
     write_with(args.out, lambda path: np.save(path, images))
     print(f"Wrote {len(images)} digits, uint8 {images.shape}, to {args.out}")
+    return 0
+
+
+@command("notebooks")
+def _notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import execute, series
+
+    paths = args.paths or series()
+    if not paths:
+        raise ValueError("no notebooks found; run this from the project folder or name the notebooks")
+    for path in paths:
+        if not path.is_file():
+            raise ValueError(f"{path} is not a notebook file")
+    execute(paths, quick_settings=args.quick)
+    print(f"Executed {len(paths)} notebook(s); their outputs are saved in place.")
     return 0
 
 

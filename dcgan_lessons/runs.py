@@ -122,17 +122,17 @@ class Run:
         path = self.path / name
         if not path.is_file():
             raise RunError(
-                f"{self.path} has no {name}: the run has not finished. Resume it with "
-                f"`dcgan-lessons train --run-dir {self.path} --resume`."
+                f"{self.path} has no {name} yet: the run has not finished its first epoch. Resume it "
+                f"with `dcgan-lessons train --run-dir {self.path} --resume`."
             )
         return keras.saving.load_model(path)
 
     def generator(self):
-        """The final generator, as a Keras model."""
+        """The generator after the last finished epoch (the final one once the run is complete)."""
         return self._model(GENERATOR)
 
     def discriminator(self):
-        """The final discriminator, as a Keras model."""
+        """The discriminator after the last finished epoch."""
         return self._model(DISCRIMINATOR)
 
     def sample_grids(self) -> list[Path]:

@@ -134,7 +134,7 @@ def build_gan(config: TrainConfig) -> DCGAN:
 
 class RunRecorder(keras.callbacks.Callback):
     """Writes the run folder while ``fit`` runs: step and epoch history, snapshots of the fixed
-    noise, a sample grid and a checkpoint at every epoch's end. Everything is written atomically,
+    noise, and at every epoch's end a sample grid, both models and a checkpoint. Everything is written atomically,
     so after a kill the folder holds the last finished epoch, ready for ``resume``."""
 
     def __init__(self, run_dir: Path, config: TrainConfig, steps: int, noise: np.ndarray, state: dict):
@@ -193,6 +193,8 @@ class RunRecorder(keras.callbacks.Callback):
         )
         self.save_sample_grid(epoch + 1)
         self.save_snapshots()
+        write_with(self.run_dir / GENERATOR, self.model.generator.save)
+        write_with(self.run_dir / DISCRIMINATOR, self.model.discriminator.save)
         save_checkpoint(self.run_dir, self.model, epoch + 1)
         # history last: the epoch counts as done only once its checkpoint is in place
         write_json(self.run_dir / HISTORY, self.history)
@@ -337,8 +339,6 @@ def train(
             verbose=verbose,
             shuffle=False,  # make_dataset already shuffles, reproducibly per epoch
         )
-        write_with(run_dir / GENERATOR, gan.generator.save)
-        write_with(run_dir / DISCRIMINATOR, gan.discriminator.save)
     return load_run(run_dir)
 
 

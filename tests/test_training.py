@@ -123,8 +123,7 @@ def test_interrupted_run_keeps_its_checkpoint_and_resumes_exactly(short_run, tmp
     kept = dl.load_run(run_dir)
     assert len(kept.history["epochs"]) == 1 and not kept.complete
     assert (run_dir / "checkpoints" / "latest.npz").is_file()
-    with pytest.raises(RunError, match="has not finished.*--resume"):
-        kept.generator()
+    assert kept.generator().count_params() == 2_343_681  # the models of the last finished epoch
 
     resumed = dl.train(dl.make_config(**QUICK), run_dir, resume=True, mnist_dir=SLICE, verbose=0)
     a, b = short_run.generator().get_weights(), resumed.generator().get_weights()
@@ -138,6 +137,12 @@ def test_folder_with_a_run_is_not_overwritten(short_run):
         dl.train(dl.make_config(**QUICK), short_run.path, mnist_dir=SLICE, verbose=0)
     with pytest.raises(RunError, match="holds a different run.*lr: stored 0.0003, asked 0.0002"):
         dl.train(dl.make_config(**{**QUICK, "lr": 2e-4}), short_run.path, resume=True, mnist_dir=SLICE)
+
+
+def test_run_without_a_finished_epoch(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(RunError, match="has no generator.keras yet.*--resume"):
+        dl.load_run(tmp_path).generator()
 
 
 def test_folder_that_is_not_a_run(tmp_path):
