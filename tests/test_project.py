@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import tomllib
 import yaml
 
@@ -35,3 +36,19 @@ def test_ruff_is_clean():
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_save_figure_writes_a_png(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dcgan_lessons.plots import save_figure, tile
+
+    grid = tile(np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5), columns=2, pad=1)
+    assert grid.shape == (2 * 5 + 1, 2 * 6 + 1)
+    fig, ax = plt.subplots()
+    ax.imshow(grid)
+    path = save_figure(fig, "00_test", folder=tmp_path)
+    assert path == tmp_path / "00_test.png" and path.read_bytes()[:4] == b"\x89PNG"
