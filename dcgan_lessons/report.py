@@ -1,0 +1,32 @@
+"""The student report's published numbers, so notebooks can set any run against them."""
+
+from __future__ import annotations
+
+# (epoch, d_loss, g_loss) as printed in the report's training log
+REPORT_LOG: list[tuple[int, float, float]] = [
+    (1, 0.204, 1.833),
+    (5, 0.623, 0.923),
+    (10, 0.671, 0.816),
+    (20, 0.694, 0.738),
+    (35, 0.695, 0.728),
+]
+REPORT_PARAMETERS = {"generator": 2_343_681, "discriminator": 213_633}
+
+
+def compare_with_report(history: dict) -> list[dict]:
+    """One row per epoch of the report's log: the report's d_loss and g_loss beside the run's
+    (None where the run has not reached that epoch)."""
+    by_epoch = {row["epoch"]: row for row in history.get("epochs", [])}
+    rows = []
+    for epoch, d_loss, g_loss in REPORT_LOG:
+        ours = by_epoch.get(epoch, {})
+        rows.append(
+            {
+                "epoch": epoch,
+                "report_d_loss": d_loss,
+                "run_d_loss": ours.get("d_loss"),
+                "report_g_loss": g_loss,
+                "run_g_loss": ours.get("g_loss"),
+            }
+        )
+    return rows
