@@ -1,0 +1,122 @@
+"""Two interactive views for a live notebook: a latent explorer and an epoch scrubber.
+
+Each widget is a thin layer over a plain function that computes what it shows
+(:func:`explorer_image`, :func:`scrubber_frame`), so the pictures are testable without a browser and
+a static notebook can show the same frames as ordinary figures.
+"""
+
+from __future__ import annotations
+
+import io
+
+import ipywidgets as widgets
+import numpy as np
+
+from .latent import decode
+from .plots import tile
+from .runs import Snapshots
+
+
+def explorer_z(base_z, directions, values) -> np.ndarray:
+    """base_z + sum_i values[i] * directions[i]: the point the explorer's sliders describe, (latent,)."""
+    base_z = np.asarray(base_z, dtype=np.float32)
+    directions = np.atleast_2d(np.asarray(directions, dtype=np.float32))
+    values = np.asarray(values, dtype=np.float32)
+    if directions.shape[1:] != base_z.shape or values.shape != (len(directions),):
+        raise ValueError(
+            f"need one value per direction and directions as long as base_z: got base_z {base_z.shape}, "
+            f"directions {directions.shape}, values {values.shape}"
+        )
+    return base_z + values @ directions
+
+
+def explorer_image(generator, base_z, directions, values) -> np.ndarray:
+    """The digit at base_z moved ``values[i]`` along each direction: uint8 (28, 28)."""
+    return decode(generator, explorer_z(base_z, directions, values))[0]
+
+
+def scrubber_frame(
+    snapshots: Snapshots, index: int, n: int = 100, steps_per_epoch: int | None = None
+) -> tuple[np.ndarray, str]:
+    """The first ``n`` fixed-noise digits at snapshot ``index`` as one grid (uint8), and its label
+    ("step 936 (epoch 0.50)" when ``steps_per_epoch`` is known)."""
+    count = len(snapshots.steps)
+    if not -count <= index < count:
+        raise IndexError(f"snapshot index {index} is out of range: this run holds {count} snapshots (0-{count - 1})")
+    if not 1 <= n <= snapshots.images.shape[1]:
+        raise ValueError(f"n must be between 1 and {snapshots.images.shape[1]} (the fixed noise batch), got {n}")
+    step = int(snapshots.steps[index])
+    label = f"step {step}"
+    if steps_per_epoch:
+        label += f" (epoch {step / steps_per_epoch:.2f})"
+    return tile(snapshots.images[index][:n], columns=int(np.ceil(np.sqrt(n)))), label
+
+
+def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    """A uint8 grey image as PNG bytes, each pixel repeated ``scale`` times (browsers blur small images)."""
+    from PIL import Image
+
+    big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    buffer = io.BytesIO()
+    Image.fromarray(big).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+class LatentExplorer(widgets.VBox):
+    """One slider per direction in z space and the generator's digit at the point they describe."""
+
+    def __init__(self, generator, base_z, directions, limit: float = 3.0, scale: int = 8, names=None):
+        self.generator = generator
+        self.base_z = np.asarray(base_z, dtype=np.float32)
+        self.directions = np.atleast_2d(np.asarray(directions, dtype=np.float32))
+        names = names or [f"direction {i + 1}" for i in range(len(self.directions))]
+        self.sliders = [
+            widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description=name, continuous_update=True)
+            for name in names
+        ]
+        self.scale = scale
+        self.image = widgets.Image(format="png")
+        self.label = widgets.Label()
+        for slider in self.sliders:
+            slider.observe(self.update, names="value")
+        self.update()
+        super().__init__([widgets.HBox([self.image, widgets.VBox([*self.sliders, self.label])])])
+
+    @property
+    def values(self) -> list[float]:
+        return [s.value for s in self.sliders]
+
+    def update(self, change=None) -> None:
+        image = explorer_image(self.generator, self.base_z, self.directions, self.values)
+        self.image.value = png_bytes(image, self.scale)
+        norm = np.linalg.norm(explorer_z(self.base_z, self.directions, self.values))
+        self.label.value = f"|z| = {norm:.2f} (training noise: about {np.sqrt(len(self.base_z)):.0f})"
+
+
+class EpochScrubber(widgets.VBox):
+    """A slider and a Play button over a run's snapshots: the fixed noise's digits at each step."""
+
+    def __init__(
+        self,
+        snapshots: Snapshots,
+        n: int = 100,
+        steps_per_epoch: int | None = None,
+        interval: int = 400,
+        scale: int = 2,
+    ):
+        self.snapshots, self.n, self.steps_per_epoch, self.scale = snapshots, n, steps_per_epoch, scale
+        last = len(snapshots.steps) - 1
+        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
+        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="snapshot")
+        # a kernel-side link, so the frame follows the Play button wherever the kernel runs
+        self.link = widgets.link((self.play, "value"), (self.slider, "value"))
+        self.label = widgets.Label()
+        self.image = widgets.Image(format="png")
+        self.slider.observe(self.update, names="value")
+        self.update()
+        super().__init__([widgets.HBox([self.play, self.slider, self.label]), self.image])
+
+    def update(self, change=None) -> None:
+        grid, label = scrubber_frame(self.snapshots, self.slider.value, self.n, self.steps_per_epoch)
+        self.image.value = png_bytes(grid, self.scale)
+        self.label.value = label
