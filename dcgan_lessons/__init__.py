@@ -5,6 +5,7 @@ stay instant; TensorFlow is imported only when something needs it.
 """
 
 import importlib
+import importlib.util
 import os
 
 __version__ = "0.1.0"
@@ -35,6 +36,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # submodules too: dl.plots, dl.notebooks, ...
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,0 +1,47 @@
+"""The notebook series as files: metadata that papermill and nbval need, and parameters that reach the run."""
+
+import json
+
+import nbformat
+import papermill as pm
+import pytest
+
+from dcgan_lessons.notebooks import series
+from tests.conftest import ROOT
+
+NOTEBOOKS = series(ROOT / "notebooks")
+
+
+def test_the_series_is_numbered_in_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers[:5] == [1, 2, 3, 4, 5] and numbers == sorted(numbers)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_kernel_is_plain_python3_and_outputs_are_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "papermill" not in nb.metadata
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") for c in code), "commit the notebook with its outputs"
+    streams = [o for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+    noise = [o.text for o in streams if "cuda" in o.text or "absl" in o.text or "oneDNN" in o.text]
+    assert not noise, f"TensorFlow log noise in {path.name}: {noise[:1]}"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+
+
+def test_papermill_parameters_reach_the_run(tmp_path):
+    run_dir = tmp_path / "run"
+    pm.execute_notebook(
+        ROOT / "notebooks" / "05_training.ipynb",
+        tmp_path / "out.ipynb",
+        parameters={"epochs": 1, "subset": 2048, "lr": 2e-4, "run_dir": str(run_dir), "seed": 3},
+        cwd=ROOT / "notebooks",
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["epochs"], config["subset"], config["lr"], config["seed"]) == (1, 2048, 2e-4, 3)
+    assert config["alpha"] == 0.3 and config["preset"] == "report"  # untouched parameters keep the report's
+    assert config["steps_per_epoch"] == 64
