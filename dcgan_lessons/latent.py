@@ -10,7 +10,14 @@ circle instead and keeps the norm on the shell.
 
 from __future__ import annotations
 
+# isort: off
+from . import _quiet  # noqa: F401  (TensorFlow first, and quietly: decode runs a Keras generator)
+
+# isort: on
+import keras
 import numpy as np
+
+from .data import to_uint8
 
 METHODS = ("linear", "spherical")
 
@@ -86,10 +93,6 @@ def interpolate(z0, z1, steps: int = 10, method: str = "spherical") -> np.ndarra
 
 def decode(generator, z, batch_size: int = 256) -> np.ndarray:
     """The generator's digits (inference mode) for points z (N, latent) or one z (latent,): uint8 (N, 28, 28)."""
-    import keras
-
-    from .data import to_uint8
-
     z = np.atleast_2d(np.asarray(z, dtype=np.float32))
     latent = generator.input_shape[-1]
     if z.ndim != 2 or z.shape[1] != latent:

@@ -52,6 +52,47 @@ def scrubber_frame(
     return tile(snapshots.images[index][:n], columns=int(np.ceil(np.sqrt(n)))), label
 
 
+def direction_names(names: list[str] | None, k: int) -> list[str]:
+    """The sliders' labels: the given names, else "direction 1", "direction 2", ..."""
+    names = list(names or [f"direction {i + 1}" for i in range(k)])
+    if len(names) != k:
+        raise ValueError(f"need one name per direction: {k} directions, {len(names)} names")
+    return names
+
+
+def explorer_figure(generator, base_z, directions, values=(-3, -2, -1, 0, 1, 2, 3), names: list[str] | None = None):
+    """The latent explorer as a static figure (for readers without a live kernel): one row per
+    direction, one column per slider value, the other sliders at 0."""
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_strips
+
+    directions = np.atleast_2d(np.asarray(directions, dtype=np.float32))
+    values = np.asarray(values, dtype=np.float32)
+    rows = {}
+    for name, one_hot in zip(direction_names(names, len(directions)), np.eye(len(directions)), strict=True):
+        points = [explorer_z(base_z, directions, v * one_hot) for v in values]
+        rows[name] = decode(generator, np.stack(points))
+    fig, ax = plt.subplots(figsize=(0.6 * len(values) + 1.5, 0.65 * len(rows) + 0.6))
+    plot_strips(rows, ax=ax, title="slider values " + ", ".join(f"{v:g}" for v in values))
+    return fig
+
+
+def scrubber_figure(snapshots: Snapshots, indices, n: int = 36, steps_per_epoch: int | None = None):
+    """The epoch scrubber as a static figure: the frames at a few snapshot ``indices``, side by side."""
+    import matplotlib.pyplot as plt
+
+    indices = list(indices)
+    fig, axes = plt.subplots(1, len(indices), figsize=(2.6 * len(indices), 2.9), squeeze=False)
+    for ax, index in zip(axes[0], indices, strict=True):
+        grid, label = scrubber_frame(snapshots, index, n, steps_per_epoch)
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=255)
+        ax.set_title(label, fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     """A uint8 grey image as PNG bytes, each pixel repeated ``scale`` times (browsers blur small images)."""
     from PIL import Image
@@ -65,11 +106,13 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
 class LatentExplorer(widgets.VBox):
     """One slider per direction in z space and the generator's digit at the point they describe."""
 
-    def __init__(self, generator, base_z, directions, limit: float = 3.0, scale: int = 8, names=None):
+    def __init__(
+        self, generator, base_z, directions, limit: float = 3.0, scale: int = 8, names: list[str] | None = None
+    ):
         self.generator = generator
         self.base_z = np.asarray(base_z, dtype=np.float32)
         self.directions = np.atleast_2d(np.asarray(directions, dtype=np.float32))
-        names = names or [f"direction {i + 1}" for i in range(len(self.directions))]
+        names = direction_names(names, len(self.directions))
         self.sliders = [
             widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description=name, continuous_update=True)
             for name in names

@@ -1,8 +1,8 @@
+import dcgan_lessons as dl
+from dcgan_lessons import latent, plots
+
 import numpy as np
 import pytest
-
-import dcgan_lessons as dl
-from dcgan_lessons import latent
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,16 @@ def test_image_directions_find_the_directions_that_move_the_pixels():
         latent.image_directions(z[:10], images, k=2)
     with pytest.raises(ValueError, match="k must be between 1 and min"):
         latent.image_directions(z, images, k=11)
+
+
+def test_plot_strips_labels_one_row_per_strip(generator):
+    import matplotlib.pyplot as plt
+
+    z0, z1 = gaussian_pair()
+    strips = {m: latent.interpolation_images(generator, z0, z1, steps=5, method=m) for m in latent.METHODS}
+    ax = plots.plot_strips(strips, title="z0 to z1")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["linear", "spherical"] and ax.get_title() == "z0 to z1"
+    assert np.array_equal(ax.images[0].get_array(), plots.tile(np.concatenate(list(strips.values())), columns=5))
+    with pytest.raises(ValueError, match=r"the same number of digits, got \[4, 5\]"):
+        plots.plot_strips({"a": strips["linear"], "b": strips["spherical"][:4]})
+    plt.close("all")

@@ -1,13 +1,13 @@
 import io
 
-import numpy as np
-import pytest
-from PIL import Image
-
 import dcgan_lessons as dl
 from dcgan_lessons import widgets
 from dcgan_lessons.latent import decode, random_directions
 from dcgan_lessons.runs import Snapshots
+
+import numpy as np
+import pytest
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,29 @@ def test_epoch_scrubber_follows_play_and_slider(snapshots):
 
     scrubber.slider.value = 3  # and dragging the slider moves the Play button along
     assert scrubber.play.value == 3 and scrubber.label.value == "step 12 (epoch 1.50)"
+
+
+def test_direction_names():
+    assert widgets.direction_names(None, 2) == ["direction 1", "direction 2"]
+    with pytest.raises(ValueError, match="one name per direction: 3 directions, 1 names"):
+        widgets.direction_names(["a"], 3)
+
+
+def test_static_fallbacks_show_the_same_frames(generator, snapshots):
+    import matplotlib.pyplot as plt
+
+    base = np.random.default_rng(0).standard_normal(100).astype(np.float32)
+    directions = random_directions(100, 2, seed=1)
+    fig = widgets.explorer_figure(generator, base, directions, values=[-2, 0, 2], names=["a", "b"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    shown = ax.images[0].get_array()
+    assert shown.shape == (2 * 30 + 2, 3 * 30 + 2)
+    # row "b", column "2": the explorer's digit with slider b at 2
+    assert np.array_equal(shown[32:60, 62:90], widgets.explorer_image(generator, base, directions, [0, 2]))
+    plt.close(fig)
+
+    fig = widgets.scrubber_figure(snapshots, [0, 3], n=4, steps_per_epoch=8)
+    assert [ax.get_title() for ax in fig.axes] == ["step 0 (epoch 0.00)", "step 12 (epoch 1.50)"]
+    assert np.array_equal(fig.axes[1].images[0].get_array(), widgets.scrubber_frame(snapshots, 3, n=4)[0])
+    plt.close(fig)
