@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 import dcgan_lessons as dl
+
+import pytest
 
 SLICE = Path(__file__).parent / "data" / "mnist-slice"
 ROOT = Path(__file__).parent.parent

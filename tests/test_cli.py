@@ -1,11 +1,12 @@
 import subprocess
 import sys
 
+import dcgan_lessons as dl
+from dcgan_lessons.cli import main
+
 import numpy as np
 import pytest
 
-import dcgan_lessons as dl
-from dcgan_lessons.cli import main
 from tests.conftest import SLICE
 
 

@@ -1,11 +1,11 @@
 import gzip
 import shutil
 
-import numpy as np
-import pytest
-
 from dcgan_lessons import data
 from dcgan_lessons.data import IDX_FILES, MnistError, load_mnist, make_dataset, read_idx
+
+import numpy as np
+import pytest
 
 
 def test_slice_loads_with_shapes_and_labels(mnist_slice_dir):

@@ -1,10 +1,10 @@
 import math
 
+from dcgan_lessons.losses import binary_cross_entropy, discriminator_loss, generator_loss
+
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from dcgan_lessons.losses import binary_cross_entropy, discriminator_loss, generator_loss
 
 
 def test_half_everywhere_gives_ln2_for_both_players():

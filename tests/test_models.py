@@ -1,8 +1,8 @@
+from dcgan_lessons.models import build_discriminator, build_generator, layer_table
+
 import keras
 import numpy as np
 import pytest
-
-from dcgan_lessons.models import build_discriminator, build_generator, layer_table
 
 # The report's two parameter tables, layer by layer: (output shape, parameters).
 GENERATOR_TABLE = [

@@ -2,11 +2,12 @@
 
 import json
 
+from dcgan_lessons.notebooks import series
+
 import nbformat
 import papermill as pm
 import pytest
 
-from dcgan_lessons.notebooks import series
 from tests.conftest import ROOT
 
 NOTEBOOKS = series(ROOT / "notebooks")

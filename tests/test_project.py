@@ -42,9 +42,9 @@ def test_save_figure_writes_a_png(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from dcgan_lessons.plots import save_figure, tile
+
+    import matplotlib.pyplot as plt
 
     grid = tile(np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5), columns=2, pad=1)
     assert grid.shape == (2 * 5 + 1, 2 * 6 + 1)

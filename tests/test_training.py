@@ -1,11 +1,12 @@
 import json
 
+import dcgan_lessons as dl
+from dcgan_lessons.runs import RunError
+
 import keras
 import numpy as np
 import pytest
 
-import dcgan_lessons as dl
-from dcgan_lessons.runs import RunError
 from tests.conftest import QUICK, SLICE
 
 METRICS = {"d_loss", "g_loss", "d_real", "d_fake"}
