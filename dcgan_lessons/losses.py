@@ -14,6 +14,7 @@ from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
 # isort: on
 import math
 
+import numpy as np
 from keras import ops
 
 from .config import GENERATOR_LOSSES
@@ -48,3 +49,34 @@ def generator_loss(fake_prob, kind: str = "non_saturating"):
     if kind == "minimax":
         return -binary_cross_entropy(0.0, fake_prob)
     raise ValueError(f"unknown generator loss {kind!r}; choose one of {', '.join(GENERATOR_LOSSES)}")
+
+
+def generator_loss_curve(probs, kind: str = "non_saturating", wrt: str = "logit") -> tuple[np.ndarray, np.ndarray]:
+    """The generator's loss at each value of D(G(z)) in ``probs`` and its gradient, by tf.GradientTape
+    through :func:`generator_loss`. ``wrt="prob"`` differentiates by D(G(z)) itself; ``wrt="logit"``
+    by the discriminator's last pre-sigmoid value, the path every gradient to the generator takes."""
+    import tensorflow as tf
+
+    if wrt not in ("prob", "logit"):
+        raise ValueError(f"unknown wrt {wrt!r}; choose 'prob' or 'logit'")
+    probs = np.asarray(probs, "float32").reshape(-1)
+    if not ((probs > 0) & (probs < 1)).all():
+        raise ValueError("probs must lie strictly between 0 and 1 (they are values of D(G(z)))")
+    losses, grads = [], []
+    for p in probs:
+        x = tf.Variable([[p if wrt == "prob" else np.log(p / (1 - p))]], dtype=tf.float32)
+        with tf.GradientTape() as tape:
+            loss = generator_loss(x if wrt == "prob" else tf.sigmoid(x), kind)
+        losses.append(float(loss))
+        grads.append(float(tape.gradient(loss, x)[0, 0]))
+    return np.array(losses), np.array(grads)
+
+
+def optimal_discriminator(p_data, p_model, label_smoothing: float = 0.0) -> np.ndarray:
+    """D*(x) = (1 - s) p_data / (p_data + p_model): the discriminator that minimises
+    :func:`discriminator_loss` for a fixed generator (Goodfellow et al. 2014), with one-sided label
+    smoothing s. Where the generator puts no mass D* is 1 - s, not 1: smoothing caps D's confidence."""
+    p_data, p_model = np.asarray(p_data, "float64"), np.asarray(p_model, "float64")
+    if (p_data < 0).any() or (p_model < 0).any() or not ((p_data + p_model) > 0).all():
+        raise ValueError("p_data and p_model must be densities: non-negative, and not both 0 at any point")
+    return (1.0 - label_smoothing) * p_data / (p_data + p_model)

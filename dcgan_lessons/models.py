@@ -10,7 +10,11 @@ from __future__ import annotations
 from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
 
 # isort: on
+import os
+from pathlib import Path
+
 import keras
+import numpy as np
 from keras import layers
 
 WEIGHT_STDDEV = 0.02
@@ -96,3 +100,58 @@ def layer_table(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
         shape = tuple(layer.output.shape[1:])
         rows.append((layer.name, type(layer).__name__, shape, layer.count_params()))
     return rows
+
+
+def layer_outputs(model: keras.Sequential, inputs, training: bool = False) -> list[tuple[str, np.ndarray]]:
+    """(layer name, output array) for every layer of a Sequential model on ``inputs``: how one
+    noise vector becomes a digit, or what batch normalization does to a batch, layer by layer."""
+    probe = keras.Model(model.inputs[0], [layer.output for layer in model.layers])
+    outputs = probe(inputs, training=training)
+    return [(layer.name, keras.ops.convert_to_numpy(out)) for layer, out in zip(model.layers, outputs, strict=True)]
+
+
+def transposed_conv_size(size: int, kernel_size: int = 5, strides: int = 2, padding: str = "same") -> int:
+    """Output side of a transposed convolution (no output_padding): 'same' gives size * strides,
+    'valid' the full overlap (size - 1) * strides + kernel_size, e.g. 7 -> 14 or 7 -> 17."""
+    if padding == "same":
+        return size * strides
+    if padding == "valid":
+        return (size - 1) * strides + kernel_size
+    raise ValueError(f"unknown padding {padding!r}; choose 'same' or 'valid'")
+
+
+def transposed_conv_example(inputs, kernel, strides: int = 2, padding: str = "same") -> np.ndarray:
+    """A one-channel transposed convolution of a 2-D ``inputs`` with a 2-D ``kernel``, computed by
+    Keras (``keras.ops.conv_transpose``, the op inside Conv2DTranspose): real numbers to work through."""
+    inputs = np.asarray(inputs, "float32")
+    kernel = np.asarray(kernel, "float32")
+    if inputs.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"inputs and kernel must be 2-D arrays, got shapes {inputs.shape} and {kernel.shape}")
+    out = keras.ops.conv_transpose(inputs[None, :, :, None], kernel[:, :, None, None], strides, padding=padding)
+    return keras.ops.convert_to_numpy(out)[0, :, :, 0]
+
+
+def activation_curves(x, alpha: float = 0.3) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Value and derivative of Keras' ReLU and LeakyReLU(alpha) at each point of ``x`` (derivatives
+    by automatic differentiation): ReLU's derivative is 0 for every negative input, LeakyReLU's is alpha."""
+    import tensorflow as tf
+
+    curves = {}
+    for name, layer in (("ReLU", layers.ReLU()), (f"LeakyReLU({alpha:g})", layers.LeakyReLU(negative_slope=alpha))):
+        points = tf.Variable(np.asarray(x, "float32"))
+        with tf.GradientTape() as tape:
+            values = layer(points)
+        curves[name] = (values.numpy(), tape.gradient(values, points).numpy())
+    return curves
+
+
+def parameter_bytes(model: keras.Model) -> int:
+    """Memory the weights take: each weight's size times its dtype's bytes (float32: 4 per parameter)."""
+    return sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in model.weights)
+
+
+def saved_size(model: keras.Model, folder: str | os.PathLike) -> int:
+    """Bytes of the model saved as ``<folder>/<model name>.keras`` (a real save: weights, config, zip)."""
+    path = Path(folder) / f"{model.name}.keras"
+    model.save(path)
+    return path.stat().st_size
