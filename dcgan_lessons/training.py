@@ -262,7 +262,7 @@ def _prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite:
         differ = [
             f"{k}: stored {stored.get(k)!r}, asked {v!r}"
             for k, v in config.to_dict().items()
-            if k != "epochs" and stored.get(k) != v
+            if k != "epochs" and k in stored and stored[k] != v  # a setting newer than the run is no conflict
         ]
         if differ:
             raise RunError(
