@@ -69,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--seed", type=int, default=0)
+
+    assign = sub.add_parser("assign", help="write student versions: solutions stubbed, hidden tests removed")
+    assign.add_argument("src_dir", type=Path, help="folder with the teacher's notebooks")
+    assign.add_argument("out_dir", type=Path, help="folder for the student versions")
+    grade = sub.add_parser("grade", help="run submitted notebooks and mark their exercises")
+    grade.add_argument("submissions", nargs="+", type=Path, help="students' folders (or student/NN_x.ipynb files)")
+    grade.add_argument("--source", type=Path, default=Path("notebooks"), help="the teacher's notebooks")
+    grade.add_argument("--csv", type=Path, help="also write the grades to this CSV file")
+    grade.add_argument("--timeout", type=_positive_int, default=600, help="time limit per notebook, in seconds")
+    grade.add_argument("--keep", type=Path, help="save the executed notebooks (feedback) into KEEP/<student>/")
     notebooks = sub.add_parser("notebooks", help="execute the notebook series in place (the committed outputs)")
     notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
     notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
@@ -129,6 +139,26 @@ def _sample(args: argparse.Namespace) -> int:
     images = sample(args.run_dir, args.n, args.seed)
     write_with(args.out, lambda path: np.save(path, images))
     print(f"Wrote {len(images)} digits, uint8 {images.shape}, to {args.out}")
+    return 0
+
+
+@command("assign")
+def _assign(args: argparse.Namespace) -> int:
+    from .classroom import assign
+
+    written = assign(args.src_dir, args.out_dir)
+    print(f"Wrote {len(written)} student notebook(s) to {args.out_dir}: {', '.join(p.name for p in written)}")
+    return 0
+
+
+@command("grade")
+def _grade(args: argparse.Namespace) -> int:
+    from .classroom import grade
+
+    book = grade(args.submissions, args.source, timeout=args.timeout, csv_path=args.csv, keep=args.keep)
+    print(book.table())
+    if args.csv:
+        print(f"\nWrote {args.csv}")
     return 0
 
 

@@ -1,0 +1,260 @@
+"""Every exercise's check passes the teacher's solution and fails a wrong answer with a helpful message."""
+
+import subprocess
+import sys
+import textwrap
+
+import dcgan_lessons as dl
+from dcgan_lessons import exercises
+from dcgan_lessons.exercises import EXERCISES, ExerciseError, check
+
+import pytest
+
+RATES = {"report settings": 0.21, "paper settings": 0.17, "label smoothing 0.1": 0.12, "more epochs": 0.24}
+DATA = {"ex15": {"rates": RATES, "baseline": "report settings"}}
+
+
+def _answer(exercise_id: str, source: str):
+    """Run a cell's source the way the notebook would and return what it defines under the answer's name."""
+    namespace = {"dl": dl, **DATA.get(exercise_id, {})}
+    exec(textwrap.dedent(source), namespace)
+    return namespace[EXERCISES[exercise_id].answer]
+
+
+def test_there_are_enough_exercises_and_most_come_early():
+    assert len(EXERCISES) >= 12
+    early = [ex for ex in EXERCISES.values() if ex.notebook[:2] in ("01", "02", "03", "04")]
+    assert len(early) >= 8
+    assert list(EXERCISES) == [f"ex{i:02d}" for i in range(1, len(EXERCISES) + 1)]
+
+
+@pytest.mark.parametrize("exercise_id", list(EXERCISES))
+def test_the_teachers_solution_passes_its_check(exercise_id, capsys):
+    ex = EXERCISES[exercise_id]
+    answer = _answer(exercise_id, ex.solution_source())
+    check(exercise_id, answer, **DATA.get(exercise_id, {}))
+    assert capsys.readouterr().out.startswith(f"Correct: {exercise_id} ({ex.title}).")
+    if ex.hidden_tests:
+        check(exercise_id, answer, hidden=True, **DATA.get(exercise_id, {}))
+        assert "passes the teacher's extra cases" in capsys.readouterr().out
+
+
+WRONG = [
+    ("ex01", "def scale_pixels(images):\n    return images / 255.0", "you divided by 255"),
+    ("ex01", "def scale_pixels(images):\n    return (images - 127.5) / 255", "divide by 127.5, not 255"),
+    ("ex01", "def scale_pixels(images):\n    return images / 127.5 - 1", "the dtype is float64"),
+    ("ex01", "def scale_pixels(images):\n    return images.ravel() / 127.5 - 1", "expected shape (1, 6)"),
+    ("ex02", "import math\ndef batches_per_epoch(n, b):\n    return math.ceil(n / b)", "drop_remainder=True"),
+    ("ex02", "def batches_per_epoch(n, b):\n    return n / b", "should be a whole number (int)"),
+    ("ex03", "def conv_transpose_size(s, k, st, p):\n    return (s - 1) * st + k", "Keras' Conv2DTranspose gives 14"),
+    (
+        "ex03",
+        "def conv_transpose_size(s, k, st, p):\n    return -(-s // st)",
+        "A transposed convolution goes the other",
+    ),
+    ("ex04", "def conv_params(k, c, f):\n    return k * k * c * f", "you forgot the biases"),
+    ("ex04", "def conv_params(k, c, f):\n    return k * k * f + f", "for every one of the 256 input channels"),
+    ("ex05", "def conv_size(s, k, st, p):\n    return s // st if p == 'same' else (s - k) // st + 1", "rounded up"),
+    ("ex05", "def conv_size(s, k, st, p):\n    return s * st", "A strided convolution makes the image smaller"),
+    ("ex06", "import numpy as np\ndef leaky_relu(x, a):\n    return np.maximum(x, 0)", "that is ReLU"),
+    ("ex06", "import numpy as np\ndef leaky_relu(x, a):\n    return np.where(x > 0, a * x, x)", "scaled the positive"),
+    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1e6", "1024 * 1024 bytes"),
+    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1024", "that is kilobytes"),
+    ("ex08", "import numpy as np\ndef bce(t, p):\n    return np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))", "sign"),
+    (
+        "ex08",
+        "import numpy as np\ndef bce(t, p):\n    return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))",
+        "summed",
+    ),
+    ("ex08", "import numpy as np\ndef bce(t, p):\n    return -np.mean(t * np.log(p))", "add (1 - t) log(1 - p)"),
+    ("ex09", "def generator_grads(d):\n    return d - 1.0, -d", "swapped"),
+    ("ex09", "def generator_grads(d):\n    return -1 / (1 - d), d - 1.0", "the derivative by D(G(z)) itself"),
+    ("ex09", "def generator_grads(d):\n    return -d, 1.0 - d", "the sign of the non-saturating term is off"),
+    (
+        "ex10",
+        "def d_loss_terms(r, f):\n    a = float(dl.losses.binary_cross_entropy(0.0, r))\n"
+        "    b = float(dl.losses.binary_cross_entropy(1.0, f))\n    return a, b, (a + b) / 2",
+        "real digits have target 1",
+    ),
+    (
+        "ex10",
+        "def d_loss_terms(r, f):\n    a = float(dl.losses.binary_cross_entropy(1.0, r))\n"
+        "    b = float(dl.losses.binary_cross_entropy(0.0, f))\n    return a, b, a + b",
+        "you added the two terms",
+    ),
+    (
+        "ex13",
+        "def winning_side(r, f):\n    return 'discriminator' if r > f else 'generator'",
+        "the answer is 'neither'",
+    ),
+    ("ex13", "def winning_side(r, f):\n    return 'D'", "return one of 'discriminator'"),
+    (
+        "ex14",
+        "import numpy as np\ndef most_common_switch(m):\n    return np.unravel_index(np.argmax(m), m.shape)",
+        "diagonal",
+    ),
+    (
+        "ex14",
+        "import numpy as np\ndef most_common_switch(m):\n    m = m - np.diag(np.diag(m))\n"
+        "    return np.unravel_index(np.argmax(m.T), m.shape)",
+        "rows are the digit before",
+    ),
+    ("ex15", "choice = 'more epochs'", "'more epochs' switched 24.0% of the samples, no better than the baseline"),
+    ("ex15", "choice = 'smaller lr'", "write one of the measured changes"),
+]
+
+D_STEP = """
+import tensorflow as tf
+def d_step(gan, real_images, noise):
+    fake_images = gan.generator(noise, training=True)
+    with tf.GradientTape() as tape:
+        real_prob = gan.discriminator(real_images, training=True)
+        fake_prob = gan.discriminator(fake_images, training=True)
+        loss = LOSS
+    weights = WEIGHTS
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return loss
+"""
+G_STEP = """
+import tensorflow as tf
+def g_step(gan, noise):
+    with tf.GradientTape() as tape:
+        fake_prob = gan.discriminator(gan.generator(noise, training=True), training=True)
+        loss = LOSS
+    weights = WEIGHTS
+    gan.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return loss
+"""
+GOOD_D = {"LOSS": "dl.discriminator_loss(real_prob, fake_prob)", "WEIGHTS": "gan.discriminator.trainable_weights"}
+GOOD_G = {"LOSS": "dl.generator_loss(fake_prob)", "WEIGHTS": "gan.generator.trainable_weights"}
+
+
+def _step(template: str, good: dict, **changes) -> str:
+    source = template
+    for key, value in {**good, **changes}.items():
+        source = source.replace(key, value)
+    return source
+
+
+WRONG += [
+    ("ex11", _step(D_STEP, GOOD_D, LOSS="2 * dl.discriminator_loss(real_prob, fake_prob)"), "you added the real"),
+    ("ex11", _step(D_STEP, GOOD_D, LOSS="dl.discriminator_loss(fake_prob, real_prob)"), "the labels are swapped"),
+    ("ex11", _step(D_STEP, GOOD_D, LOSS="-dl.discriminator_loss(real_prob, fake_prob)"), "d_step returned d_loss -"),
+    (
+        "ex11",
+        _step(D_STEP, GOOD_D, WEIGHTS="gan.trainable_weights").replace(
+            "fake_prob = gan.discriminator(fake_images", "fake_prob = gan.discriminator(gan.generator(noise)"
+        ),
+        "changed the generator's weights",
+    ),
+    (
+        "ex11",
+        _step(D_STEP, GOOD_D).replace(
+            "gan.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))", ""
+        ),
+        "weights did not change",
+    ),
+    ("ex12", _step(G_STEP, GOOD_G, LOSS="dl.generator_loss(fake_prob, 'minimax')"), "that is the minimax loss"),
+    ("ex12", _step(G_STEP, GOOD_G, LOSS="dl.losses.binary_cross_entropy(0.0, fake_prob)"), "you labelled the fakes 0"),
+    ("ex12", _step(G_STEP, GOOD_G, WEIGHTS="gan.trainable_weights"), "changed the discriminator's weights"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, source, message", WRONG)
+def test_a_wrong_answer_fails_with_a_helpful_message(exercise_id, source, message):
+    answer = _answer(exercise_id, source)
+    with pytest.raises(ExerciseError) as error:
+        check(exercise_id, answer, **DATA.get(exercise_id, {}))
+    text = str(error.value)
+    assert message in text, text
+    title = EXERCISES[exercise_id].title
+    assert text.startswith(f"{exercise_id} ({title}): not right yet.") and f'hint("{exercise_id}")' in text
+    assert error.value._render_traceback_() == [f"\x1b[31m{text}\x1b[0m"]  # IPython shows the message, no stack
+
+
+def test_the_wrong_answers_cover_every_exercise():
+    assert {e for e, _, _ in WRONG} == set(EXERCISES)
+
+
+def test_only_the_hidden_cases_catch_some_mistakes(capsys):
+    unclipped = _answer(
+        "ex08", "import numpy as np\ndef bce(t, p):\n    return -np.mean(t*np.log(p) + (1-t)*np.log(1-p))"
+    )
+    check("ex08", unclipped)  # the visible cases have no p = 0
+    with pytest.raises(ExerciseError, match="Clip the probabilities"):
+        check("ex08", unclipped, hidden=True)
+
+
+def test_an_unfinished_exercise_says_so():
+    def scale_pixels(images):
+        raise NotImplementedError()
+
+    with pytest.raises(ExerciseError, match="ex01 .*not done yet. Replace `raise NotImplementedError\\(\\)`"):
+        check("ex01", scale_pixels)
+    with pytest.raises(ExerciseError, match="expected a function, got int 3"):
+        check("ex01", 3)
+    with pytest.raises(ExerciseError, match=r"calling it with \(array\(\[\[  0,  64.*raised ZeroDivisionError"):
+        check("ex01", lambda images: 1 / 0)
+
+
+def test_unknown_exercises_and_missing_data_are_named():
+    with pytest.raises(ValueError, match="no exercise 'ex99'; the exercises are ex01, ex02"):
+        check("ex99", None)
+    with pytest.raises(ValueError, match="needs the measured numbers"):
+        check("ex15", "more epochs")
+
+
+def test_hints_always_and_solutions_only_when_the_teacher_allows(monkeypatch, capsys):
+    dl.exercises.hint("ex03")
+    assert capsys.readouterr().out.startswith("Hint for ex03 (Output size of a transposed convolution): 'same'")
+    monkeypatch.delenv(exercises.SOLUTIONS_VARIABLE, raising=False)
+    dl.exercises.solution("ex03")
+    out = capsys.readouterr().out
+    assert "Solutions are turned off" in out and "DCGAN_LESSONS_SOLUTIONS=1" in out and "size * strides" not in out
+    monkeypatch.setenv(exercises.SOLUTIONS_VARIABLE, "1")
+    dl.exercises.solution("ex03")
+    assert "return size * strides" in capsys.readouterr().out
+
+
+def test_cells_carry_nbgrader_metadata_and_markers():
+    task, answer, check_cell = exercises.exercise_cells("ex04")
+    assert task.cell_type == "markdown" and task.source.startswith("### Exercise ex04: A layer's parameters by hand")
+    assert answer.metadata["nbgrader"] == {
+        "grade": False,
+        "grade_id": "ex04_answer",
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+    }
+    assert check_cell.metadata["nbgrader"] == {
+        "grade": True,
+        "grade_id": "ex04_check",
+        "locked": True,
+        "points": 1,
+        "schema_version": 3,
+        "solution": False,
+    }
+    assert answer.source.splitlines()[2:5] == [
+        "    ### BEGIN SOLUTION",
+        "    return kernel_size * kernel_size * in_channels * filters + filters",
+        "    ### END SOLUTION",
+    ]
+    assert check_cell.source == (
+        'dl.exercises.check("ex04", conv_params)\n### BEGIN HIDDEN TESTS\n'
+        'dl.exercises.check("ex04", conv_params, hidden=True)\n### END HIDDEN TESTS'
+    )
+    assert exercises.exercise_cells("ex11")[2].metadata["nbgrader"]["points"] == 2
+    assert [ex.id for ex in exercises.for_notebook("05_training")] == ["ex11", "ex12", "ex13"]
+
+
+@pytest.mark.parametrize("exercise_id", list(EXERCISES))
+def test_rendered_cells_are_already_ruff_formatted(exercise_id):
+    ex = EXERCISES[exercise_id]
+    for source in (ex.solution_source(), ex.check_source()):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", "format", "--diff", "--stdin-filename", "cell.py", "-"],
+            input=source + "\n",
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
