@@ -180,9 +180,11 @@ def plot_feature_maps(outputs: list[tuple[str, np.ndarray]], channels: int = 6):
 
 
 def _annotated(ax, array: np.ndarray, title: str) -> None:
-    ax.imshow(array, cmap="Blues", vmin=0, vmax=max(float(array.max()), 1e-9) * 1.3)
+    vmax = max(float(array.max()), 1e-9) * 1.3
+    ax.imshow(array, cmap="Blues", vmin=0, vmax=vmax)
     for (r, c), value in np.ndenumerate(array):
-        ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize=8)
+        color = "white" if value > 0.5 * vmax else "black"
+        ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize=9, color=color)
     ax.set(xticks=[], yticks=[], title=f"{title}\n{array.shape[0]}x{array.shape[1]}")
 
 
