@@ -560,22 +560,20 @@ def _check_megabytes(weights_megabytes, hidden: bool = False, **_) -> str:
     for n, size in cases:
         call = f"weights_megabytes({n:_}, {size})"
         got = _number(_call(weights_megabytes, n, size), call)
-        expected = n * size / 1024**2
+        expected = n * size / 1e6
+        mistakes = [
+            (n * size / 2**20, "that is MiB (2**20 bytes); a megabyte, MB, is 10**6 bytes"),
+            (n / 1e6, "that counts parameters, not bytes: multiply by the bytes per parameter"),
+            (n * size * 8 / 1e6, "that is megabits: a byte has 8 bits, and bytes_per_param already counts bytes"),
+            (n * size / 1e3, "that is kilobytes; divide by 1000 once more"),
+        ]
         if _close(got, expected, rtol=1e-3):
             continue
-        if _close(got, n * size / 1e6, rtol=1e-3):
-            raise _Wrong(
-                f"{call} should be {expected:.4f}, you gave {got:.4f}: a megabyte here is 1024 * 1024 bytes, "
-                "as Keras' summary counts"
-            )
-        if _close(got, n / 1024**2, rtol=1e-3):
-            raise _Wrong(f"{call} should be {expected:.4f}, you gave {got:.4f}: multiply by the bytes per parameter")
-        if _close(got, n * size / 1024, rtol=1e-3):
-            raise _Wrong(
-                f"{call} should be {expected:.4f}, you gave {got:.1f}: that is kilobytes; divide by 1024 once more"
-            )
-        raise _Wrong(f"{call} should be {expected:.4f} MB, you gave {got}")
-    return "the discriminator's 213,633 float32 parameters take 0.81 MB, not the report's 334.50 MB."
+        reason = next((why for value, why in mistakes if _close(got, value, rtol=1e-3)), "")
+        raise _Wrong(f"{call} should be {expected:.4f} MB, you gave {got:.4f}" + (f": {reason}" if reason else ""))
+    return (
+        "the discriminator's 213,633 float32 parameters take 0.85 MB, about 400 times less than the report's 334.50 MB."
+    )
 
 
 _register(
@@ -583,20 +581,20 @@ _register(
     notebook="03_discriminator",
     title="How big is the discriminator?",
     task="""
-The report prints "334.50 MB" as the size of the discriminator's 213,633 parameters. Write
-`weights_megabytes(n_params, bytes_per_param)`: the memory the weights take in megabytes of 1024 * 1024 bytes
-(the unit Keras' `summary()` uses), for `bytes_per_param` 4 (float32), 2 (float16) or 8 (float64).
+The report prints "334.50 MB" as the size of the discriminator's 213,633 parameters. Before we measure it,
+write `weights_megabytes(n_params, bytes_per_param)`: the memory the weights take, in megabytes (1 MB =
+$10^6$ bytes), for `bytes_per_param` 4 (float32), 2 (float16) or 8 (float64).
 """,
     answer="weights_megabytes",
     template='''
     def weights_megabytes(n_params, bytes_per_param):
-        """Memory of n_params weights of bytes_per_param bytes each, in MB of 1024 * 1024 bytes."""
+        """Memory of n_params weights of bytes_per_param bytes each, in MB (10**6 bytes)."""
         {solution}
     ''',
     solution="""
-    return n_params * bytes_per_param / 1024**2
+    return n_params * bytes_per_param / 1e6
     """,
-    hint="Bytes = parameters x bytes per parameter; 1 MB = 1024 KB = 1024 * 1024 bytes.",
+    hint="Bytes = parameters x bytes per parameter; 1 MB = 1,000,000 bytes (and 1 MiB = 2**20 = 1,048,576 bytes).",
     checker=_check_megabytes,
 )
 

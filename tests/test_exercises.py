@@ -58,8 +58,9 @@ WRONG = [
     ("ex05", "def conv_size(s, k, st, p):\n    return s * st", "A strided convolution makes the image smaller"),
     ("ex06", "import numpy as np\ndef leaky_relu(x, a):\n    return np.maximum(x, 0)", "that is ReLU"),
     ("ex06", "import numpy as np\ndef leaky_relu(x, a):\n    return np.where(x > 0, a * x, x)", "scaled the positive"),
-    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1e6", "1024 * 1024 bytes"),
-    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1024", "that is kilobytes"),
+    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1024**2", "that is MiB (2**20 bytes)"),
+    ("ex07", "def weights_megabytes(n, b):\n    return n * b / 1000", "that is kilobytes"),
+    ("ex07", "def weights_megabytes(n, b):\n    return n / 1e6", "multiply by the bytes per parameter"),
     ("ex08", "import numpy as np\ndef bce(t, p):\n    return np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))", "sign"),
     (
         "ex08",
