@@ -673,6 +673,65 @@ Work one example by hand first: $t = 1$, $p = 0.9$ gives $-\\ln 0.9 = 0.105$.
 )
 
 
+def _check_d_terms(d_loss_terms, hidden: bool = False, **_) -> str:
+    from .losses import binary_cross_entropy, discriminator_loss
+
+    real = np.array([0.9, 0.8, 0.6])
+    fake = np.array([0.1, 0.3, 0.5])
+    if hidden:
+        real, fake = np.array([0.5, 0.5]), np.array([0.5, 0.5])
+    value = _call(d_loss_terms, real, fake)
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        raise _Wrong(f"return three numbers, (real_term, fake_term, d_loss); got {_short(value)}")
+    real_term, fake_term, total = (
+        _number(v, name) for v, name in zip(value, ("real_term", "fake_term", "d_loss"), strict=True)
+    )
+    want_real = float(binary_cross_entropy(1.0, real))
+    want_fake = float(binary_cross_entropy(0.0, fake))
+    call = f"d_loss_terms({real.tolist()}, {fake.tolist()})"
+    if not _close(real_term, want_real):
+        swapped = " real digits have target 1, not 0" if _close(real_term, binary_cross_entropy(0.0, real)) else ""
+        raise _Wrong(f"{call}: the real term should be {want_real:.4f}, you gave {real_term:.4f}.{swapped}")
+    if not _close(fake_term, want_fake):
+        swapped = " fakes have target 0, not 1" if _close(fake_term, binary_cross_entropy(1.0, fake)) else ""
+        raise _Wrong(f"{call}: the fake term should be {want_fake:.4f}, you gave {fake_term:.4f}.{swapped}")
+    want_total = float(discriminator_loss(real, fake))
+    if _close(total, real_term + fake_term) and not _close(total, want_total):
+        raise _Wrong(
+            f"{call}: d_loss should be {want_total:.4f}, you gave {total:.4f}: you added the two terms. The course "
+            "(and the report's log) reports their mean, so that a D that says 0.5 to everything scores ln 2 = 0.693"
+        )
+    if not _close(total, want_total):
+        raise _Wrong(f"{call}: both terms are right but d_loss should be {want_total:.4f}, you gave {total:.4f}")
+    return "at D = 0.5 everywhere d_loss is ln 2 = 0.693: the value the report's d_loss settles at."
+
+
+_register(
+    id="ex09",
+    notebook="04_adversarial_losses",
+    title="The discriminator's loss, term by term",
+    task="""
+Write `d_loss_terms(real_prob, fake_prob)` returning `(real_term, fake_term, d_loss)`: the BCE of the
+discriminator's outputs on real digits (target 1) and on fakes (target 0), and the discriminator's loss as the
+course reports it, the **mean** of the two terms. Use the package's `dl.losses.binary_cross_entropy(target, prob)`.
+""",
+    answer="d_loss_terms",
+    template='''
+    def d_loss_terms(real_prob, fake_prob):
+        """(real_term, fake_term, d_loss) of the discriminator's outputs D(x) and D(G(z)), as floats."""
+        {solution}
+    ''',
+    solution="""
+    real_term = float(dl.losses.binary_cross_entropy(1.0, real_prob))
+    fake_term = float(dl.losses.binary_cross_entropy(0.0, fake_prob))
+    return real_term, fake_term, (real_term + fake_term) / 2
+    """,
+    hint="The discriminator wants D(x) -> 1 and D(G(z)) -> 0, so the real term's target is 1 and the fake term's 0. "
+    "d_loss is their average.",
+    checker=_check_d_terms,
+)
+
+
 def _check_grads(generator_grads, hidden: bool = False, **_) -> str:
     from .losses import generator_loss_curve
 
@@ -712,7 +771,7 @@ def _check_grads(generator_grads, hidden: bool = False, **_) -> str:
 
 
 _register(
-    id="ex09",
+    id="ex10",
     notebook="04_adversarial_losses",
     title="Gradients of the minimax and the non-saturating loss",
     task="""
@@ -739,65 +798,6 @@ Use $\\sigma'(a) = \\sigma(a)(1 - \\sigma(a))$; the check compares with `tf.Grad
     hint="With D = sigma(a): d/da log(1 - D) = -D'/(1 - D) = -D (1 - D) / (1 - D) = -D, and "
     "d/da -log D = -D'/D = -(1 - D) = D - 1. Here D is d_fake.",
     checker=_check_grads,
-)
-
-
-def _check_d_terms(d_loss_terms, hidden: bool = False, **_) -> str:
-    from .losses import binary_cross_entropy, discriminator_loss
-
-    real = np.array([0.9, 0.8, 0.6])
-    fake = np.array([0.1, 0.3, 0.5])
-    if hidden:
-        real, fake = np.array([0.5, 0.5]), np.array([0.5, 0.5])
-    value = _call(d_loss_terms, real, fake)
-    if not isinstance(value, tuple | list) or len(value) != 3:
-        raise _Wrong(f"return three numbers, (real_term, fake_term, d_loss); got {_short(value)}")
-    real_term, fake_term, total = (
-        _number(v, name) for v, name in zip(value, ("real_term", "fake_term", "d_loss"), strict=True)
-    )
-    want_real = float(binary_cross_entropy(1.0, real))
-    want_fake = float(binary_cross_entropy(0.0, fake))
-    call = f"d_loss_terms({real.tolist()}, {fake.tolist()})"
-    if not _close(real_term, want_real):
-        swapped = " real digits have target 1, not 0" if _close(real_term, binary_cross_entropy(0.0, real)) else ""
-        raise _Wrong(f"{call}: the real term should be {want_real:.4f}, you gave {real_term:.4f}.{swapped}")
-    if not _close(fake_term, want_fake):
-        swapped = " fakes have target 0, not 1" if _close(fake_term, binary_cross_entropy(1.0, fake)) else ""
-        raise _Wrong(f"{call}: the fake term should be {want_fake:.4f}, you gave {fake_term:.4f}.{swapped}")
-    want_total = float(discriminator_loss(real, fake))
-    if _close(total, real_term + fake_term) and not _close(total, want_total):
-        raise _Wrong(
-            f"{call}: d_loss should be {want_total:.4f}, you gave {total:.4f}: you added the two terms. The course "
-            "(and the report's log) reports their mean, so that a D that says 0.5 to everything scores ln 2 = 0.693"
-        )
-    if not _close(total, want_total):
-        raise _Wrong(f"{call}: both terms are right but d_loss should be {want_total:.4f}, you gave {total:.4f}")
-    return "at D = 0.5 everywhere d_loss is ln 2 = 0.693: the value the report's d_loss settles at."
-
-
-_register(
-    id="ex10",
-    notebook="04_adversarial_losses",
-    title="The discriminator's loss, term by term",
-    task="""
-Write `d_loss_terms(real_prob, fake_prob)` returning `(real_term, fake_term, d_loss)`: the BCE of the
-discriminator's outputs on real digits (target 1) and on fakes (target 0), and the discriminator's loss as the
-course reports it, the **mean** of the two terms. Use the package's `dl.losses.binary_cross_entropy(target, prob)`.
-""",
-    answer="d_loss_terms",
-    template='''
-    def d_loss_terms(real_prob, fake_prob):
-        """(real_term, fake_term, d_loss) of the discriminator's outputs D(x) and D(G(z)), as floats."""
-        {solution}
-    ''',
-    solution="""
-    real_term = float(dl.losses.binary_cross_entropy(1.0, real_prob))
-    fake_term = float(dl.losses.binary_cross_entropy(0.0, fake_prob))
-    return real_term, fake_term, (real_term + fake_term) / 2
-    """,
-    hint="The discriminator wants D(x) -> 1 and D(G(z)) -> 0, so the real term's target is 1 and the fake term's 0. "
-    "d_loss is their average.",
-    checker=_check_d_terms,
 )
 
 

@@ -68,17 +68,17 @@ WRONG = [
         "summed",
     ),
     ("ex08", "import numpy as np\ndef bce(t, p):\n    return -np.mean(t * np.log(p))", "add (1 - t) log(1 - p)"),
-    ("ex09", "def generator_grads(d):\n    return d - 1.0, -d", "swapped"),
-    ("ex09", "def generator_grads(d):\n    return -1 / (1 - d), d - 1.0", "the derivative by D(G(z)) itself"),
-    ("ex09", "def generator_grads(d):\n    return -d, 1.0 - d", "the sign of the non-saturating term is off"),
+    ("ex10", "def generator_grads(d):\n    return d - 1.0, -d", "swapped"),
+    ("ex10", "def generator_grads(d):\n    return -1 / (1 - d), d - 1.0", "the derivative by D(G(z)) itself"),
+    ("ex10", "def generator_grads(d):\n    return -d, 1.0 - d", "the sign of the non-saturating term is off"),
     (
-        "ex10",
+        "ex09",
         "def d_loss_terms(r, f):\n    a = float(dl.losses.binary_cross_entropy(0.0, r))\n"
         "    b = float(dl.losses.binary_cross_entropy(1.0, f))\n    return a, b, (a + b) / 2",
         "real digits have target 1",
     ),
     (
-        "ex10",
+        "ex09",
         "def d_loss_terms(r, f):\n    a = float(dl.losses.binary_cross_entropy(1.0, r))\n"
         "    b = float(dl.losses.binary_cross_entropy(0.0, f))\n    return a, b, a + b",
         "you added the two terms",
