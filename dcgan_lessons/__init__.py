@@ -1,7 +1,8 @@
 """dcgan_lessons: the package behind the DCGAN-on-MNIST notebook series.
 
-Names load on first use, so ``import dcgan_lessons`` (and the command line's argument checks)
-stay instant; TensorFlow is imported only when something needs it.
+Importing it starts TensorFlow quietly (without the C++ start-up chatter that would otherwise
+land in every notebook), so import it before tensorflow or keras. Its names and submodules load
+on first use: ``dl.train``, ``dl.plots``, ``dl.notebooks``, ...
 """
 
 import importlib
@@ -12,6 +13,8 @@ __version__ = "0.1.0"
 
 # TensorFlow reads this when it is first imported: keep its C++ start-up chatter out of notebooks.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from . import _quiet  # noqa: E402, F401  (TensorFlow, quietly, before anyone else imports it)
 
 _EXPORTS = {
     "PRESETS": "config",

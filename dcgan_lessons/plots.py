@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,24 @@ def tile(images: np.ndarray, columns: int = 10, pad: int = 2) -> np.ndarray:
     return grid
 
 
+def figures_dir() -> Path:
+    """Where notebooks save their figures: the project's ``figures/``, except in quick mode (CI,
+    nbval), whose small-settings figures go to a temporary folder instead of over the real ones."""
+    from .notebooks import quick
+
+    if quick():
+        folder = Path(tempfile.gettempdir()) / "dcgan_lessons_quick_figures"
+        folder.mkdir(exist_ok=True)
+        return folder
+    return FIGURES_DIR
+
+
 def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
-    """Save a matplotlib figure as ``<project>/figures/<name>.png`` (atomically), for the README and
-    slides; returns the path. ``name`` is a stable id such as ``"02_generator_shapes"``."""
+    """Save a matplotlib figure as ``<name>.png`` in :func:`figures_dir` (atomically), for the README
+    and slides; returns the path. ``name`` is a stable id such as ``"02_generator_shapes"``."""
     from .runs import write_with
 
-    path = Path(folder or FIGURES_DIR) / f"{name}.png"
+    path = Path(folder or figures_dir()) / f"{name}.png"
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
     return path
 

@@ -52,3 +52,12 @@ def test_save_figure_writes_a_png(tmp_path):
     ax.imshow(grid)
     path = save_figure(fig, "00_test", folder=tmp_path)
     assert path == tmp_path / "00_test.png" and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_quick_runs_keep_their_figures_out_of_the_project(monkeypatch):
+    from dcgan_lessons import plots
+
+    monkeypatch.setenv("DCGAN_LESSONS_QUICK", "0")
+    assert plots.figures_dir() == ROOT / "figures"
+    monkeypatch.setenv("DCGAN_LESSONS_QUICK", "1")
+    assert plots.figures_dir() != ROOT / "figures" and plots.figures_dir().is_dir()
