@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks = sub.add_parser("notebooks", help="execute the notebook series in place (the committed outputs)")
     notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
     notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
+
+    analyze = sub.add_parser("analyze", help="which digit each fixed z draws over a run, and how often it switches")
+    analyze.add_argument("run_dir", type=Path)
+    analyze.add_argument("--json", action="store_true", help="print everything as JSON")
+    report = sub.add_parser("report", help="write the switching analysis as figures and JSON into RUN_DIR/analysis")
+    report.add_argument("run_dir", type=Path)
+    report.add_argument("--out", type=Path, help="folder for the figures (default: RUN_DIR/analysis)")
     return parser
 
 
@@ -174,6 +181,26 @@ def _notebooks(args: argparse.Namespace) -> int:
             raise ValueError(f"{path} is not a notebook file")
     execute(paths, quick_settings=args.quick)
     print(f"Executed {len(paths)} notebook(s); their outputs are saved in place.")
+    return 0
+
+
+@command("analyze")
+def _analyze(args: argparse.Namespace) -> int:
+    import json
+
+    from .analysis import analyze_run, summary
+
+    result = analyze_run(args.run_dir).to_dict()
+    print(json.dumps(result) if args.json else summary(result))
+    return 0
+
+
+@command("report")
+def _report(args: argparse.Namespace) -> int:
+    from .analysis import write_report
+
+    written = write_report(args.run_dir, args.out)
+    print(f"Wrote {len(written)} files to {written[0].parent}: {', '.join(p.name for p in written)}")
     return 0
 
 

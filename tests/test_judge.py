@@ -1,0 +1,115 @@
+import math
+
+import dcgan_lessons as dl
+from dcgan_lessons import judge as jd
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(tmp_path, monkeypatch):
+    """Every test sees an empty cache, so load_judge() gives the shipped judge."""
+    monkeypatch.setenv(jd.CACHE_VARIABLE, str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def slice_test(mnist_slice_dir):
+    mnist = dl.load_mnist(mnist_slice_dir)
+    return mnist.test_images, mnist.test_labels
+
+
+def test_the_shipped_judge_labels_99_percent_of_the_full_test_set(full_mnist_dir):
+    judge = jd.load_judge()
+    assert judge.path == (jd.ASSETS_DIR / jd.JUDGE_FILE).resolve()
+    assert (jd.ASSETS_DIR / jd.JUDGE_FILE).stat().st_size < 1_000_000
+    mnist = dl.load_mnist(full_mnist_dir)
+    assert judge.accuracy(mnist.test_images, mnist.test_labels) >= 0.99
+
+
+def test_train_judge_saves_a_judge_and_its_reference_that_load_judge_prefers(tmp_path, mnist_slice_dir):
+    cache = tmp_path / "mine"
+    trained = jd.train_judge(
+        epochs=1, batch_size=32, steps_per_epoch=3, mnist_dir=mnist_slice_dir, path=cache / "judge.keras"
+    )
+    assert (cache / "judge.keras").is_file()
+    with np.load(cache / jd.REFERENCE_FILE) as data:
+        assert data["mean"].shape == (64,) and data["cov"].shape == (64, 64)
+    loaded = jd.load_judge(cache)
+    assert loaded.path == (cache / "judge.keras").resolve()
+    images = dl.load_mnist(mnist_slice_dir).test_images[:5]
+    out = loaded(images)
+    assert out.probs.shape == (5, 10) and out.features.shape == (5, 64)
+    np.testing.assert_allclose(out.probs.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(out.probs, trained(images).probs, atol=1e-5)
+
+
+def test_the_cache_folder_comes_from_the_argument_then_the_environment(tmp_path, monkeypatch):
+    assert jd.judge_cache_dir(tmp_path / "a") == tmp_path / "a"
+    assert jd.judge_cache_dir() == tmp_path / "cache"
+    monkeypatch.delenv(jd.CACHE_VARIABLE)
+    assert jd.judge_cache_dir().parts[-2:] == (".cache", "dcgan_lessons")
+    assert jd.load_judge(tmp_path / "empty").path == (jd.ASSETS_DIR / jd.JUDGE_FILE).resolve()
+
+
+def test_metric_formulas_on_known_inputs():
+    assert jd.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2)) == pytest.approx(0, abs=1e-9)
+    # N(0, 1) vs N(1, 4): (0 - 1)^2 + 1 + 4 - 2 * sqrt(1 * 4) = 2
+    assert jd.frechet_distance(np.zeros(1), np.eye(1), np.ones(1), 4 * np.eye(1)) == pytest.approx(2)
+    two = np.repeat(np.eye(10)[[3, 7]], 50, axis=0)  # sharp digits, two classes, equal shares
+    assert jd.classifier_score(two) == pytest.approx(2)
+    assert jd.classifier_score(np.eye(10)) == pytest.approx(10)
+    assert jd.classifier_score(np.full((20, 10), 0.1)) == pytest.approx(1)
+    hist = jd.class_histogram(np.array([3] * 50 + [7] * 50))
+    assert hist[3] == hist[7] == 0.5 and jd.modes_covered(hist) == 2
+    assert jd.kl_to_uniform(hist) == pytest.approx(math.log(5))
+    assert jd.kl_to_uniform(np.full(10, 0.1)) == pytest.approx(0)
+    # the rule: at least half a fair share, 5%
+    assert jd.modes_covered([0.05, 0.049, *[0.901 / 8] * 8]) == 9
+
+
+def test_metrics_of_real_digits_are_near_perfect(slice_test):
+    images, labels = slice_test
+    m = jd.digit_metrics(images)
+    assert m["n"] == 256 and m["modes"] == 10
+    np.testing.assert_allclose(m["hist"], np.bincount(labels, minlength=10) / 256, atol=0.02)
+    assert m["score"] > 8.5 and m["confidence"] > 0.95 and m["kl_uniform"] < 0.05
+    assert m["frechet"] < 10  # 4.2 at N = 256; a two-digit collapse gives ~200
+
+
+def test_metrics_of_a_collapse_to_two_digits(slice_test):
+    images, labels = slice_test
+    ones, sevens = images[labels == 1][:25], images[labels == 7][:25]
+    m = jd.digit_metrics(np.concatenate([ones, sevens]))
+    assert m["modes"] == 2 and m["hist"][1] == m["hist"][7] == 0.5
+    assert m["score"] == pytest.approx(2, abs=0.15)
+    assert m["kl_uniform"] == pytest.approx(math.log(5), abs=1e-6)
+    assert m["frechet"] > 5 * jd.digit_metrics(images)["frechet"]
+
+
+def test_metrics_of_uniform_noise(slice_test):
+    noise = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    m = jd.digit_metrics(noise)
+    assert m["confidence"] < 0.6 or m["modes"] <= 2
+    assert m["frechet"] > 20 * jd.digit_metrics(slice_test[0])["frechet"]
+
+
+def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
+    m = jd.reference_metrics(500, mnist_dir=full_mnist_dir)
+    assert m["n"] == 500 and m["modes"] == 10 and m["score"] > 9 and m["confidence"] > 0.97
+    reference, held_out = jd.reference_split(10_000)
+    assert len(reference) == len(held_out) == 5000 and not set(reference) & set(held_out)
+    with pytest.raises(ValueError, match="between 2 and 5000"):
+        jd.reference_metrics(6000, mnist_dir=full_mnist_dir)
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((4, 28, 28), np.float32), "must be uint8 .*data.to_uint8"),
+        (np.zeros((4, 32, 32), np.uint8), r"shape \(N, 28, 28\), got \(4, 32, 32\)"),
+    ],
+)
+def test_bad_digits_are_refused_clearly(images, message):
+    with pytest.raises(ValueError, match=message):
+        jd.digit_metrics(images)
