@@ -154,7 +154,7 @@ def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
     if hidden:
         print(f"Correct: {ex.id} passes the teacher's extra cases too.")
     else:
-        print(f"Correct: {name}. {learnt}")
+        print(f"Correct: {name}. {learnt[:1].upper()}{learnt[1:]}")
 
 
 def hint(exercise_id: str) -> None:
@@ -538,9 +538,6 @@ shape. The check compares with Keras' `LeakyReLU(negative_slope=alpha)`, for the
 """,
     answer="leaky_relu",
     template='''
-    import numpy as np
-
-
     def leaky_relu(x, alpha):
         """LeakyReLU: x for positive x, alpha * x for negative x."""
         {solution}
@@ -655,9 +652,6 @@ Work one example by hand first: $t = 1$, $p = 0.9$ gives $-\\ln 0.9 = 0.105$.
 """,
     answer="bce",
     template='''
-    import numpy as np
-
-
     def bce(targets, probs):
         """Mean binary cross-entropy of probabilities probs against targets (1 = real, 0 = fake)."""
         targets = np.asarray(targets, dtype="float64")
@@ -782,9 +776,6 @@ Use $\\sigma'(a) = \\sigma(a)(1 - \\sigma(a))$; the check compares with `tf.Grad
 """,
     answer="generator_grads",
     template='''
-    import numpy as np
-
-
     def generator_grads(d_fake):
         """d loss / d logit of the minimax and the non-saturating generator losses, at D(G(z)) = d_fake."""
         d_fake = np.asarray(d_fake, dtype="float64")
@@ -1101,9 +1092,6 @@ pair `(before, after)` with the most switches (a digit that stays itself is not 
 """,
     answer="most_common_switch",
     template='''
-    import numpy as np
-
-
     def most_common_switch(matrix):
         """(before, after): the most frequent change of digit in a 10x10 transition matrix."""
         matrix = np.asarray(matrix)

@@ -8,6 +8,7 @@ import dcgan_lessons as dl
 from dcgan_lessons import exercises
 from dcgan_lessons.exercises import EXERCISES, ExerciseError, check
 
+import numpy as np
 import pytest
 
 RATES = {"report settings": 0.21, "paper settings": 0.17, "label smoothing 0.1": 0.12, "more epochs": 0.24}
@@ -16,7 +17,7 @@ DATA = {"ex15": {"rates": RATES, "baseline": "report settings"}}
 
 def _answer(exercise_id: str, source: str):
     """Run a cell's source the way the notebook would and return what it defines under the answer's name."""
-    namespace = {"dl": dl, **DATA.get(exercise_id, {})}
+    namespace = {"dl": dl, "np": np, **DATA.get(exercise_id, {})}  # a notebook's first cell imports both
     exec(textwrap.dedent(source), namespace)
     return namespace[EXERCISES[exercise_id].answer]
 
