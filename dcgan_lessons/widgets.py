@@ -86,7 +86,7 @@ def scrubber_figure(snapshots: Snapshots, indices, n: int = 36, steps_per_epoch:
     fig, axes = plt.subplots(1, len(indices), figsize=(2.6 * len(indices), 2.9), squeeze=False)
     for ax, index in zip(axes[0], indices, strict=True):
         grid, label = scrubber_frame(snapshots, index, n, steps_per_epoch)
-        ax.imshow(grid, cmap="gray", vmin=0, vmax=255)
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(label, fontsize=9)
         ax.set_axis_off()
     fig.tight_layout()
