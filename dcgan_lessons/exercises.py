@@ -908,11 +908,11 @@ The check runs your function on a tiny copy of the package's DCGAN and compares 
         fake_prob = gan.discriminator(fake_images, training=True)
         d_loss = dl.discriminator_loss(real_prob, fake_prob)
     weights = gan.discriminator.trainable_weights
-    gan.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights, strict=True))
     return d_loss
     """,
     hint="Only the discriminator's forward pass and loss need to be inside `with tf.GradientTape() as tape:`; "
-    "then tape.gradient(d_loss, weights) and gan.d_optimizer.apply_gradients(zip(grads, weights)).",
+    "then tape.gradient(d_loss, weights) and gan.d_optimizer.apply_gradients(zip(grads, weights, strict=True)).",
     checker=_check_d_step,
     points=2,
 )
@@ -958,9 +958,6 @@ and take the non-saturating loss `dl.generator_loss(fake_prob)`; apply its gradi
 """,
     answer="g_step",
     template='''
-    import tensorflow as tf
-
-
     def g_step(gan, noise):
         """Update the generator once, so that D calls its fakes real. Returns its loss."""
         {solution}
@@ -970,7 +967,7 @@ and take the non-saturating loss `dl.generator_loss(fake_prob)`; apply its gradi
         fake_prob = gan.discriminator(gan.generator(noise, training=True), training=True)
         g_loss = dl.generator_loss(fake_prob)
     weights = gan.generator.trainable_weights
-    gan.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+    gan.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights, strict=True))
     return g_loss
     """,
     hint="This time the generator's forward pass must be inside the tape too: the gradient flows from the loss, "
