@@ -106,6 +106,14 @@ WRONG = [
     ),
     ("ex15", "def pick_change(r, b, n):\n    return min((k for k in r if k != b), key=r.get)", "Return None"),
     ("ex15", "def pick_change(r, b, n):\n    return b", "you picked the baseline"),
+    ("ex16", "def slerp_by_hand(a, b, t):\n    return (1 - t) * a + t * b", "that is the straight line (lerp)"),
+    ("ex16", "def slerp_by_hand(a, b, t):\n    return dl.latent.slerp(a, b, 1 - t)", "you went from z1 to z0"),
+    (
+        "ex16",
+        "def slerp_by_hand(a, b, t):\n    w = np.arccos(a @ b)\n"
+        "    return (np.sin((1 - t) * w) * a + np.sin(t * w) * b) / np.sin(w)",
+        "you returned NaN",
+    ),
     (
         "ex15",
         "def pick_change(r, b, n):\n    return max((k for k in r if k != b), key=r.get)",
