@@ -1090,6 +1090,9 @@ in the figure above first and guess; the check also runs your function on this r
 """,
     answer="most_common_switch",
     template='''
+    import numpy as np
+
+
     def most_common_switch(matrix):
         """(before, after): the most frequent change of digit in a 10x10 transition matrix."""
         matrix = np.asarray(matrix)
