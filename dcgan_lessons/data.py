@@ -122,7 +122,6 @@ def load_mnist(folder: str | os.PathLike | None = None) -> Mnist:
 
 
 def _download_with_keras() -> Mnist:
-    from . import _quiet  # noqa: F401  # isort: skip
     import keras
 
     try:
@@ -175,7 +174,6 @@ def make_dataset(
     """The training pipeline: scale to [-1, 1], shuffle per epoch with a seed, batch with
     ``drop_remainder`` (every batch full), prefetch. Yields (batch, 28, 28, 1) float32 tensors
     for epochs ``first_epoch .. epochs - 1``, one after the other."""
-    from . import _quiet  # noqa: F401  # isort: skip
     import tensorflow as tf
 
     if batch_size < 1:

@@ -10,10 +10,6 @@ circle instead and keeps the norm on the shell.
 
 from __future__ import annotations
 
-# isort: off
-from . import _quiet  # noqa: F401  (TensorFlow first, and quietly: decode runs a Keras generator)
-
-# isort: on
 import keras
 import numpy as np
 

@@ -8,10 +8,6 @@ vanishes exactly when the generator is losing).
 
 from __future__ import annotations
 
-# isort: off
-from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
-
-# isort: on
 import math
 
 import numpy as np

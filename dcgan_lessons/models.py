@@ -6,10 +6,6 @@ anywhere. Weights start from N(0, 0.02), the DCGAN paper's initialisation.
 
 from __future__ import annotations
 
-# isort: off
-from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
-
-# isort: on
 import os
 from pathlib import Path
 

@@ -4,10 +4,6 @@ plays one round of the game, and :func:`train`, which writes everything into a r
 
 from __future__ import annotations
 
-# isort: off
-from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
-
-# isort: on
 import os
 import platform
 import shutil
