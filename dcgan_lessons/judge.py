@@ -37,10 +37,6 @@ digits that are not in the reference half, the best a generator could hope for a
 
 from __future__ import annotations
 
-# isort: off
-from . import _quiet  # noqa: F401  (TensorFlow first, and quietly)
-
-# isort: on
 import os
 from dataclasses import dataclass
 from functools import cache
