@@ -1,6 +1,6 @@
 """The settings of a training run: the report's defaults, the paper's preset, and their checks.
 
-Kept free of TensorFlow, so the command line and notebooks can check parameters instantly.
+Plain Python: the checks here run before any model is built, so bad values fail at once.
 """
 
 from __future__ import annotations

@@ -296,14 +296,12 @@ def train(
         history["steps"] = [r for r in history["steps"] if r["step"] <= first_epoch * steps]
         snaps = run.snapshots()
         keep = snaps.steps <= first_epoch * steps
-        noise, state = (
-            snaps.noise,
-            {
-                "history": history,
-                "snapshot_steps": snaps.steps[keep].tolist(),
-                "snapshot_images": list(snaps.images[keep]),
-            },
-        )
+        noise = snaps.noise
+        state = {
+            "history": history,
+            "snapshot_steps": snaps.steps[keep].tolist(),
+            "snapshot_images": list(snaps.images[keep]),
+        }
     else:
         noise = (
             np.random.default_rng([config.seed, 1])
