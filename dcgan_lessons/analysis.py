@@ -7,8 +7,8 @@ those come the switch rate over training, the most frequent switches, every 0 ->
 switch with its steps, the lineage of one z, the class histogram over time (mode coverage,
 collapse) and whether confident digits switch less than uncertain ones.
 
-Only ``config.json`` (to be a run) and ``snapshots.npz`` are read, so this works on any run: another
-seed or preset, a run still training, or a folder built by hand from real digits.
+Only ``snapshots.npz`` is read, so this works on any run: another seed or preset, a run still
+training, or a folder built by hand from real digits.
 """
 
 from __future__ import annotations
@@ -136,10 +136,12 @@ def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None) -> Run
     run = run if isinstance(run, Run) else load_run(run)
     snaps = run.snapshots()
     images, steps = np.asarray(snaps.images), np.asarray(snaps.steps)
-    if images.ndim != 4 or images.shape[2:] != (28, 28) or images.dtype != np.uint8 or len(steps) != len(images):
+    shaped = images.ndim == 4 and images.shape[2:] == (28, 28) and images.dtype == np.uint8
+    if not shaped or steps.ndim != 1 or len(steps) != len(images):
         raise RunError(
             f"{run.path}: snapshots.npz must hold images uint8 (S, N, 28, 28) and steps (S,); it holds images "
-            f"{images.dtype} {images.shape} and steps {steps.shape}. Write it with dcgan_lessons.train."
+            f"{images.dtype} {images.shape} and steps {steps.shape}. Write it with dcgan_lessons.train, or "
+            f"by hand with numpy.savez(path, images=..., steps=...)."
         )
     if len(steps) == 0 or images.shape[1] == 0:
         raise RunError(f"{run.path}: snapshots.npz holds no digits yet; train the run further.")

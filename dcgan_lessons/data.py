@@ -148,6 +148,26 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(images * 127.5 + 127.5), 0, 255).astype(np.uint8)
 
 
+def pixels_to_uint8(images: np.ndarray) -> np.ndarray:
+    """Digits in any common pixel convention -> uint8 [0, 255], a trailing channel axis dropped.
+
+    uint8 stays as it is; floats with negative values are read as [-1, 1] (the generator's tanh),
+    floats up to 1 as [0, 1], larger floats as [0, 255]. For snapshot files written by hand."""
+    images = np.asarray(images)
+    if images.ndim >= 3 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.dtype == np.uint8:
+        return images
+    if not (np.issubdtype(images.dtype, np.floating) or np.issubdtype(images.dtype, np.integer)):
+        raise ValueError(f"digits must be uint8 pixels or floats, got {images.dtype}")
+    images = images.astype(np.float32)
+    if images.size and images.min() < 0:
+        scale, offset = 127.5, 127.5
+    else:
+        scale, offset = (255.0 if images.size and images.max() <= 1 else 1.0), 0.0
+    return np.clip(np.rint(images * scale + offset), 0, 255).astype(np.uint8)
+
+
 def choose_subset(n_images: int, subset: int | None, seed: int) -> np.ndarray:
     """Indices of a seeded random subset of ``subset`` images (all images, in order, for None)."""
     if subset is None or subset >= n_images:

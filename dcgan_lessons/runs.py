@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from .data import pixels_to_uint8
 
 CONFIG = "config.json"
 HISTORY = "history.json"
@@ -70,7 +73,8 @@ def write_with(path: str | os.PathLike, save: Callable[[str], object]) -> None:
 class Snapshots:
     """The generator's output on one fixed noise batch through training.
 
-    ``noise`` (N, latent) float32, ``steps`` (S,) int64, ``images`` (S, N, 28, 28) uint8."""
+    ``noise`` (N, latent) float32, ``steps`` (S,) int64, ``images`` (S, N, 28, 28) uint8. A file
+    written by hand may leave out ``noise`` and ``steps`` (then 0, 1, 2, ...) and hold float images."""
 
     noise: np.ndarray
     steps: np.ndarray
@@ -84,10 +88,10 @@ class Run:
         self.path = Path(path)
         if not self.path.is_dir():
             raise RunError(f"{self.path} does not exist; give the folder that `dcgan-lessons train` wrote.")
-        if not (self.path / CONFIG).is_file():
+        if not (self.path / CONFIG).is_file() and not (self.path / SNAPSHOTS).is_file():
             raise RunError(
-                f"{self.path} is not a run folder: it has no {CONFIG}. A run folder is made by "
-                f"`dcgan-lessons train --run-dir DIR` (or dcgan_lessons.train)."
+                f"{self.path} is not a run folder: it has neither {CONFIG} nor {SNAPSHOTS}. A run folder "
+                f"is made by `dcgan-lessons train --run-dir DIR` (or dcgan_lessons.train)."
             )
 
     def __repr__(self) -> str:
@@ -95,7 +99,10 @@ class Run:
 
     @cached_property
     def config(self) -> dict:
-        return json.loads((self.path / CONFIG).read_text())
+        path = self.path / CONFIG
+        if not path.is_file():
+            raise RunError(f"{self.path} has no {CONFIG}: it holds snapshots only, not a run to resume or sample.")
+        return json.loads(path.read_text())
 
     @property
     def history(self) -> dict:
@@ -113,8 +120,16 @@ class Run:
         path = self.path / SNAPSHOTS
         if not path.is_file():
             raise RunError(f"{self.path} has no {SNAPSHOTS} yet: the run has not reached its first snapshot.")
-        with np.load(path) as data:
-            return Snapshots(data["noise"], data["steps"], data["images"])
+        try:
+            with np.load(path) as data:
+                if "images" not in data:
+                    raise RunError(f"{path} has no `images` array (it has {', '.join(data.files) or 'nothing'}).")
+                images = pixels_to_uint8(data["images"])
+                steps = data["steps"] if "steps" in data else np.arange(len(images))
+                noise = data["noise"] if "noise" in data else np.zeros((images.shape[1] if images.ndim > 1 else 0, 0))
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
+            raise RunError(f"{path} cannot be read ({err}); write it with numpy.savez.") from err
+        return Snapshots(noise, np.asarray(steps).astype(np.int64), images)
 
     def _model(self, name: str):
         import keras

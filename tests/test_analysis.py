@@ -92,6 +92,32 @@ def test_planted_switches_are_found_exactly(tmp_path, real_digits, capsys):
     assert result["frechet"] == result["snapshots"][-1]["frechet"] > 0
 
 
+def test_a_folder_with_only_float_snapshots_is_read_like_uint8(tmp_path, real_digits):
+    uint8_run = make_run(tmp_path / "uint8", real_digits)
+    with np.load(uint8_run / "snapshots.npz") as data:
+        images = data["images"]
+    expected = an.analyze_run(uint8_run).to_dict()
+    for name, floats in (("tanh", images / 127.5 - 1), ("unit", images / 255.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        np.savez(folder / "snapshots.npz", images=floats[..., None].astype(np.float32))  # no steps, no config
+        result = an.analyze_run(folder).to_dict()
+        assert [s["step"] for s in result["snapshots"]] == list(range(len(STEPS)))
+        assert result["total"] == expected["total"]
+        assert result["zero_eight"]["0->8"]["count"] == 2
+    with pytest.raises(dl.runs.RunError, match="has no config.json"):
+        assert dl.load_run(tmp_path / "tanh").config
+
+
+def test_a_corrupt_snapshot_file_is_a_clear_error(tmp_path):
+    (tmp_path / "snapshots.npz").write_bytes(b"not a zip")
+    with pytest.raises(dl.runs.RunError, match="snapshots.npz cannot be read"):
+        an.analyze_run(tmp_path)
+    np.savez(tmp_path / "snapshots.npz", pictures=np.zeros((2, 3, 28, 28), np.uint8))
+    with pytest.raises(dl.runs.RunError, match="has no `images` array"):
+        an.analyze_run(tmp_path)
+
+
 def test_lineage_follows_one_z(tmp_path, real_digits):
     analysis = an.analyze_run(make_run(tmp_path / "run", real_digits))
     lineage = analysis.lineage(0)

@@ -103,6 +103,15 @@ def test_scaling_round_trips():
     assert (data.to_uint8(scaled) == pixels).all()
 
 
+def test_pixels_in_any_common_range_become_uint8():
+    pixels = np.array([[[0, 127, 255]]], dtype=np.uint8)
+    for images in (pixels, data.scale_images(pixels), pixels / 255.0, pixels.astype(np.float64), pixels[..., None]):
+        out = data.pixels_to_uint8(images)
+        assert out.dtype == np.uint8 and (out == pixels).all(), images
+    with pytest.raises(ValueError, match="uint8 pixels or floats"):
+        data.pixels_to_uint8(np.array([["a"]]))
+
+
 def test_dataset_batches_scaled_images_and_drops_the_remainder(mnist_slice_dir):
     images = load_mnist(mnist_slice_dir).train_images[:100]
     batches = list(make_dataset(images, batch_size=32, seed=1, epochs=2))

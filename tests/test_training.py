@@ -150,7 +150,7 @@ def test_folder_that_is_not_a_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(RunError, match="not empty and is not a run folder"):
         dl.train(dl.make_config(**QUICK), tmp_path, mnist_dir=SLICE, verbose=0)
-    with pytest.raises(RunError, match="is not a run folder: it has no config.json"):
+    with pytest.raises(RunError, match="is not a run folder: it has neither config.json nor snapshots.npz"):
         dl.load_run(tmp_path)
     with pytest.raises(RunError, match="does not exist"):
         dl.load_run(tmp_path / "missing")
