@@ -115,7 +115,14 @@ def _train(args: argparse.Namespace) -> int:
     config = make_config(args.preset, **{k: getattr(args, k) for k in names})
     print(f"Training into {args.run_dir}: {config}", flush=True)
     try:
-        run = train(config, args.run_dir, resume=args.resume, overwrite=args.overwrite, mnist_dir=args.mnist_dir)
+        run = train(
+            config,
+            args.run_dir,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            mnist_dir=args.mnist_dir,
+            verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where it can redraw; a log gets lines
+        )
     except KeyboardInterrupt:
         print(
             f"\nInterrupted. The last finished epoch is saved; continue with: "

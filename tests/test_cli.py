@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import SLICE
 
 
-def test_train_then_sample_from_the_command_line(tmp_path, capsys):
+def test_train_then_sample_from_the_command_line(tmp_path, capfd):
     run_dir = tmp_path / "run"
     code = main(
         [
@@ -30,8 +30,9 @@ def test_train_then_sample_from_the_command_line(tmp_path, capsys):
         ]
     )
     assert code == 0
-    out = capsys.readouterr().out
+    out = capfd.readouterr().out
     assert "Done: 1 epochs, 2 steps" in out and "d_loss" in out
+    assert "2/2 - " in out and "━" not in out  # not a terminal: one line per epoch, no progress bar
     run = dl.load_run(run_dir)
     assert run.config["lr"] == 2e-4 and run.config["xla"] is True  # XLA is the default
     assert main(["sample", str(run_dir), "--n", "12", "--out", str(tmp_path / "digits.npy")]) == 0
