@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import dcgan_lessons as dl
 from dcgan_lessons import judge as jd
@@ -101,6 +102,32 @@ def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
     assert len(reference) == len(held_out) == 5000 and not set(reference) & set(held_out)
     with pytest.raises(ValueError, match="between 2 and 5000"):
         jd.reference_metrics(6000, mnist_dir=full_mnist_dir)
+
+
+def test_the_readme_table_of_the_judge_is_what_the_judge_measures(full_mnist_dir):
+    """The README's table of real, collapsed and noise digits (N = 500), recomputed."""
+    mnist = dl.load_mnist(full_mnist_dir)
+    held_out = jd.reference_split(len(mnist.test_images))[1]
+    images, labels = mnist.test_images[held_out], mnist.test_labels[held_out]
+    measured = {
+        "real test digits": jd.reference_metrics(500, mnist_dir=full_mnist_dir),
+        "collapsed to two digits": jd.digit_metrics(
+            np.concatenate([images[labels == 1][:250], images[labels == 7][:250]])
+        ),
+        "collapsed to one digit": jd.digit_metrics(images[labels == 0][:500]),
+        "uniform noise pixels": jd.digit_metrics(np.random.default_rng(0).integers(0, 256, (500, 28, 28), np.uint8)),
+    }
+    readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
+    for name, m in measured.items():
+        row = next(line for line in readme if line.startswith(f"| {name}"))
+        modes, score, kl, confidence, frechet = (float(cell) for cell in row.strip("|").split("|")[1:])
+        assert (modes, score, kl, confidence) == (
+            m["modes"],
+            round(m["score"], 2),
+            round(m["kl_uniform"], 3),
+            round(m["confidence"], 3),
+        ), name
+        assert frechet == pytest.approx(m["frechet"], abs=0.06), name
 
 
 @pytest.mark.parametrize(
