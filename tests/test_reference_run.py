@@ -1,0 +1,71 @@
+"""The committed reference run: what the README promises, and an analysis that is up to date."""
+
+import json
+
+import dcgan_lessons as dl
+from dcgan_lessons import analysis as an
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+REFERENCE = ROOT / "reference-run"
+
+
+@pytest.fixture(scope="module")
+def run():
+    return dl.load_run(REFERENCE)
+
+
+def test_it_is_the_reports_settings_on_the_full_mnist_for_at_least_ten_epochs(run):
+    config = run.config
+    report = dl.make_config("report").to_dict()
+    for key in ("batch_size", "lr", "beta_1", "alpha", "latent_dim", "g_loss", "label_smoothing"):
+        assert config[key] == report[key], key
+    assert config["subset"] is None and config["train_images"] == 60_000 and config["steps_per_epoch"] == 1875
+    epochs = run.history["epochs"]
+    assert len(epochs) == config["epochs"] >= 10 and run.complete
+    assert [e["epoch"] for e in epochs] == list(range(1, len(epochs) + 1))
+    assert epochs[-1]["steps"] == 1875 * len(epochs)
+
+
+def test_its_snapshots_follow_500_z_every_quarter_epoch(run):
+    snaps = run.snapshots()
+    assert snaps.images.shape[1] >= 500 and snaps.images.dtype == np.uint8
+    quarter = 1875 // 4
+    assert (
+        snaps.steps[0] == 0 and 1875 * run.config["epochs"] - quarter < snaps.steps[-1] <= 1875 * run.config["epochs"]
+    )
+    assert np.diff(snaps.steps).max() <= quarter
+
+
+def test_its_generator_is_the_reports_model(run):
+    generator = run.generator()
+    assert generator.count_params() == 2_343_681
+    assert generator.output_shape == (None, 28, 28, 1)
+    assert len(run.sample_grids()) == run.config["epochs"]
+
+
+def test_the_committed_analysis_is_the_analysis_of_these_snapshots(run):
+    committed = json.loads((REFERENCE / "analysis" / "analysis.json").read_text())
+    fresh = an.analyze_run(run).to_dict()
+    assert committed["total"]["matrix"] == fresh["total"]["matrix"]
+    assert committed["zero_eight"] == fresh["zero_eight"]
+    assert [s["step"] for s in committed["snapshots"]] == [s["step"] for s in fresh["snapshots"]]
+    assert committed["score"] == pytest.approx(fresh["score"], abs=1e-3)
+
+
+def test_the_readme_tells_the_reference_runs_numbers(run):
+    result = json.loads((REFERENCE / "analysis" / "analysis.json").read_text())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    epochs = len(run.history["epochs"])
+    zero_eight = result["zero_eight"]
+    for phrase in (
+        f"--epochs {run.config['epochs']} --resume",
+        f"after {epochs} epochs",
+        f"classifier score {result['score']:.2f}",
+        f"{result['transitions'][-1]['switch_rate']:.0%} of the fixed z still change digit",
+        f"0 -> 8 happened {zero_eight['0->8']['count']} times and 8 -> 0 {zero_eight['8->0']['count']} times",
+    ):
+        assert phrase.replace("%", "") in readme.replace("%", ""), phrase
