@@ -143,7 +143,7 @@ def scale_images(images: np.ndarray) -> np.ndarray:
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """The inverse of :func:`scale_images`: [-1, 1] floats -> uint8 pixels, channel axis dropped."""
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 4:
+    if images.ndim >= 3 and images.shape[-1] == 1:
         images = images[..., 0]
     return np.clip(np.rint(images * 127.5 + 127.5), 0, 255).astype(np.uint8)
 
@@ -162,10 +162,9 @@ def pixels_to_uint8(images: np.ndarray) -> np.ndarray:
         raise ValueError(f"digits must be uint8 pixels or floats, got {images.dtype}")
     images = images.astype(np.float32)
     if images.size and images.min() < 0:
-        scale, offset = 127.5, 127.5
-    else:
-        scale, offset = (255.0 if images.size and images.max() <= 1 else 1.0), 0.0
-    return np.clip(np.rint(images * scale + offset), 0, 255).astype(np.uint8)
+        return to_uint8(images)
+    scale = 255.0 if images.size and images.max() <= 1 else 1.0
+    return np.clip(np.rint(images * scale), 0, 255).astype(np.uint8)
 
 
 def choose_subset(n_images: int, subset: int | None, seed: int) -> np.ndarray:
