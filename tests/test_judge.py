@@ -1,11 +1,12 @@
 import math
-from pathlib import Path
 
 import dcgan_lessons as dl
 from dcgan_lessons import judge as jd
 
 import numpy as np
 import pytest
+
+from tests.conftest import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +118,7 @@ def test_the_readme_table_of_the_judge_is_what_the_judge_measures(full_mnist_dir
         "collapsed to one digit": jd.digit_metrics(images[labels == 0][:500]),
         "uniform noise pixels": jd.digit_metrics(np.random.default_rng(0).integers(0, 256, (500, 28, 28), np.uint8)),
     }
-    readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
+    readme = (ROOT / "README.md").read_text().splitlines()
     for name, m in measured.items():
         row = next(line for line in readme if line.startswith(f"| {name}"))
         modes, score, kl, confidence, frechet = (float(cell) for cell in row.strip("|").split("|")[1:])

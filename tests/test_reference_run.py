@@ -68,4 +68,4 @@ def test_the_readme_tells_the_reference_runs_numbers(run):
         f"{result['transitions'][-1]['switch_rate']:.0%} of the fixed z still change digit",
         f"0 -> 8 happened {zero_eight['0->8']['count']} times and 8 -> 0 {zero_eight['8->0']['count']} times",
     ):
-        assert phrase.replace("%", "") in readme.replace("%", ""), phrase
+        assert phrase in readme, phrase
