@@ -1,0 +1,55 @@
+"""Notebooks find the reference run wherever they were copied: an environment variable, ../reference-run, or
+the repository the package was installed from."""
+
+from dcgan_lessons import reference
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _run(folder):
+    folder.mkdir(parents=True)
+    (folder / "snapshots.npz").write_bytes(b"")
+    return folder
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """A working folder with no reference run near it, no variable set, and no installed repository's."""
+    monkeypatch.delenv(reference.REFERENCE_VARIABLE, raising=False)
+    monkeypatch.setattr(reference, "INSTALLED", tmp_path / "no-repo" / "reference-run")
+    work = tmp_path / "course" / "autograded" / "ada" / "ps1"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_the_variable_wins_and_a_wrong_value_is_named(elsewhere, tmp_path, monkeypatch):
+    _run(elsewhere.parent / "reference-run")
+    run = _run(tmp_path / "shared" / "ref")
+    monkeypatch.setenv(reference.REFERENCE_VARIABLE, str(run))
+    assert reference.reference_run() == run
+    monkeypatch.setenv(reference.REFERENCE_VARIABLE, str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=r"DCGAN_LESSONS_REFERENCE_RUN=.*typo is not a run folder"):
+        reference.reference_run()
+
+
+def test_relative_to_the_working_folder_then_the_installed_repository(elsewhere, tmp_path, monkeypatch):
+    assert reference.find_reference_run() is None
+    with pytest.raises(FileNotFoundError, match="set DCGAN_LESSONS_REFERENCE_RUN to the reference-run/ folder"):
+        reference.reference_run()
+    installed = _run(tmp_path / "repo" / "reference-run")
+    monkeypatch.setattr(reference, "INSTALLED", installed)
+    assert reference.reference_run() == installed
+    _run(elsewhere.parent / "reference-run")
+    assert str(reference.reference_run()) == "../reference-run"  # short, as the committed outputs print it
+    (tmp_path / "repo" / "notebooks").mkdir()
+    assert reference.reference_run(tmp_path / "repo" / "notebooks").resolve() == installed  # from another folder
+
+
+def test_the_repository_checkout_finds_its_own_reference_run(monkeypatch):
+    monkeypatch.delenv(reference.REFERENCE_VARIABLE, raising=False)
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert reference.reference_run().resolve() == (ROOT / "reference-run").resolve()
+    assert reference.INSTALLED == (ROOT / "reference-run").resolve()  # editable install: the checkout's
