@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the DCGAN into a run folder")
     train.add_argument("--run-dir", required=True, type=Path, help="folder to write the run into")
-    train.add_argument("--preset", default="report", choices=sorted(PRESETS), help="base settings")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="base settings (default: report)")
     train.add_argument("--epochs", type=_positive_int, help="default 35 (the report's)")
     train.add_argument("--batch-size", type=_positive_int, help="default 32")
     train.add_argument("--lr", type=float, help="Adam learning rate (report 3e-4, paper 2e-4)")
@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--label-smoothing", type=float, help="one-sided: real labels become 1 - s")
     train.add_argument("--no-xla", dest="xla", action="store_const", const=False, help="turn XLA compilation off")
     train.add_argument("--mnist-dir", type=Path, help="folder with the MNIST IDX files (default: $MNIST_DIR)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    train.add_argument(
+        "--resume", action="store_true", help="continue the run in --run-dir with its own settings (--epochs extends)"
+    )
     train.add_argument("--overwrite", action="store_true", help="replace whatever --run-dir holds")
 
     sample = sub.add_parser("sample", help="write N generated digits as uint8 (N, 28, 28) .npy")
@@ -92,28 +94,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TRAIN_SETTINGS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "beta_1",
+    "alpha",
+    "latent_dim",
+    "seed",
+    "subset",
+    "snapshot_every",
+    "snapshot_size",
+    "precision",
+    "g_loss",
+    "label_smoothing",
+    "xla",
+)
+
+
+def _train_config(args: argparse.Namespace):
+    """New runs: the preset, then the flags given. ``--resume``: the run's stored settings, then the flags
+    given (only --epochs may differ); without --epochs a resumed run keeps its own number of epochs."""
+    from .config import config_to_resume
+    from .runs import load_run
+
+    given = {k: getattr(args, k) for k in TRAIN_SETTINGS}
+    if not args.resume:
+        return make_config(args.preset or "report", **given)
+    run = load_run(args.run_dir)
+    if args.preset is not None:
+        given["preset"] = args.preset
+    config = config_to_resume(run.config, **given)
+    done = run.finished_epochs
+    if config.epochs < done:
+        raise ValueError(f"{args.run_dir} has {done} finished epochs; --epochs must be at least {done}")
+    todo = f"continuing to epoch {config.epochs}" if config.epochs > done else "nothing left to train"
+    print(f"Resuming {args.run_dir}: {done} of {config.epochs} epochs done, {todo} (its own settings).", flush=True)
+    return config
+
+
 @command("train")
 def _train(args: argparse.Namespace) -> int:
+    from .runs import load_run
     from .training import train
 
-    names = (
-        "epochs",
-        "batch_size",
-        "lr",
-        "beta_1",
-        "alpha",
-        "latent_dim",
-        "seed",
-        "subset",
-        "snapshot_every",
-        "snapshot_size",
-        "precision",
-        "g_loss",
-        "label_smoothing",
-        "xla",
-    )
-    config = make_config(args.preset, **{k: getattr(args, k) for k in names})
-    print(f"Training into {args.run_dir}: {config}", flush=True)
+    config = _train_config(args)
+    if not args.resume:
+        print(f"Training into {args.run_dir}: {config}", flush=True)
     try:
         run = train(
             config,
@@ -124,11 +151,17 @@ def _train(args: argparse.Namespace) -> int:
             verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where it can redraw; a log gets lines
         )
     except KeyboardInterrupt:
-        print(
-            f"\nInterrupted. The last finished epoch is saved; continue with: "
-            f"dcgan-lessons train --run-dir {args.run_dir} --resume",
-            file=sys.stderr,
+        try:
+            done = load_run(args.run_dir).finished_epochs
+        except RunError:
+            done = 0
+        hint = (
+            f"The last finished epoch ({done}) is saved; continue with: dcgan-lessons train --run-dir "
+            f"{args.run_dir} --resume"
+            if done
+            else "No epoch had finished, so nothing was saved."
         )
+        print(f"\nInterrupted. {hint}", file=sys.stderr)
         return 130
     epochs = run.history["epochs"]
     last = epochs[-1]
@@ -145,14 +178,23 @@ def _train(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .runs import write_with
-    from .training import sample
+    from .runs import atomic_path, load_run
+    from .training import iter_samples
 
+    if args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder; give a file name such as {args.out / 'digits.npy'}")
     if args.out.suffix != ".npy":
         raise ValueError(f"--out must name a .npy file, got {args.out}")
-    images = sample(args.run_dir, args.n, args.seed)
-    write_with(args.out, lambda path: np.save(path, images))
-    print(f"Wrote {len(images)} digits, uint8 {images.shape}, to {args.out}")
+    run = load_run(args.run_dir)
+    with atomic_path(args.out) as tmp:  # written batch by batch: a million digits need no more memory than 1024
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(args.n, 28, 28))
+        start = 0
+        for batch in iter_samples(run, args.n, args.seed):
+            out[start : start + len(batch)] = batch
+            start += len(batch)
+        out.flush()
+        del out
+    print(f"Wrote {args.n} digits, uint8 ({args.n}, 28, 28), to {args.out}")
     return 0
 
 
@@ -212,9 +254,17 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .runs import describe_os_error
+
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (ValueError, MnistError, RunError) as err:
-        print(f"dcgan-lessons {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        message = str(err)
+    except OSError as err:  # a full disk, a folder without write permission, a path through a file
+        message = describe_os_error(err)
+    except KeyboardInterrupt:
+        print(f"dcgan-lessons {args.command}: interrupted", file=sys.stderr)
+        return 130
+    print(f"dcgan-lessons {args.command}: error: {message}", file=sys.stderr)
+    return 2

@@ -6,6 +6,7 @@ Plain Python: the checks here run before any model is built, so bad values fail 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -31,7 +32,7 @@ class TrainConfig:
     latent_dim: int = 100
     seed: int = 0
     subset: int | None = None
-    snapshot_every: int | None = None  # steps; None: four snapshots per epoch
+    snapshot_every: int | None = None  # steps; None: four per epoch. Every epoch's end has one too.
     snapshot_size: int = 500
     log_every: int = 50
     precision: str = "float32"
@@ -51,6 +52,14 @@ class TrainConfig:
                 problems.append(f"{name} must be a whole number of at least 1 (or None), got {value!r}")
         if self.subset is not None and isinstance(self.subset, int) and self.subset < self.batch_size:
             problems.append(f"subset ({self.subset}) must hold at least one batch of {self.batch_size}")
+        for name in ("lr", "beta_1", "alpha", "label_smoothing"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                problems.append(f"{name} must be a finite number, got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            problems.append(f"seed must be a whole number of at least 0, got {self.seed!r}")
+        if problems:  # the range checks below need finite numbers
+            raise ValueError("; ".join(problems))
         if not self.lr > 0:
             problems.append(f"lr must be positive, got {self.lr!r}")
         if not 0 <= self.beta_1 < 1:
@@ -82,3 +91,28 @@ def make_config(preset: str = "report", **overrides) -> TrainConfig:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
     return TrainConfig(preset=preset, **values)
+
+
+def config_to_resume(stored: dict, **changes) -> TrainConfig:
+    """The config of a run to continue: its own stored settings, with ``changes`` (None: keep) applied.
+
+    Only ``epochs`` may change (to extend a run); any other setting that differs from the stored one
+    would mix two runs in one folder, so it is refused with the list of differences."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    base = {k: v for k, v in stored.items() if k in known}  # a setting newer than the run keeps its default
+    differ = [
+        f"{k}: stored {base[k]!r}, asked {v!r}"
+        for k, v in changes.items()
+        if v is not None and k != "epochs" and k in base and base[k] != v
+    ]
+    if differ:
+        raise ValueError(
+            f"the run holds other settings ({'; '.join(differ)}); resume it with its own settings "
+            f"(leave these out), or start a new run"
+        )
+    if changes.get("epochs") is not None:
+        base["epochs"] = changes["epochs"]
+    return TrainConfig(**base)

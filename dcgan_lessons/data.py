@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as err:  # gzip raises these on a damaged or truncated stream
+    except PermissionError as err:
+        raise MnistError(f"{path}: cannot be read: permission denied. Fix its permissions (chmod a+r).") from err
+    except (OSError, EOFError, zlib.error) as err:  # gzip raises these on a damaged or truncated stream
         raise MnistError(
             f"{path}: cannot be read ({err}). The file is damaged; download it again "
             f"or check it with `sha256sum -c SHA256SUMS`."
@@ -101,24 +104,37 @@ def _read_pair(folder: Path, images_key: str, labels_key: str) -> tuple[np.ndarr
     return images, labels
 
 
+def mnist_folder(folder: str | os.PathLike | None = None) -> Path | None:
+    """The MNIST folder to read: ``folder``, else ``$MNIST_DIR``; None means Keras' download.
+
+    A relative ``$MNIST_DIR`` is read from where it was set: the current folder, or else the shell's
+    (``$PWD``), which Jupyter kernels, nbval and papermill inherit although they run in ``notebooks/``.
+    The error names every absolute folder that was tried."""
+    if folder is not None:
+        source, tried = "the folder argument", [Path(folder).expanduser()]
+    else:
+        value = os.environ.get(MNIST_DIR_VARIABLE) or None
+        if value is None:
+            return None
+        source, path = f"${MNIST_DIR_VARIABLE}", Path(value).expanduser()
+        shell = os.environ.get("PWD")
+        tried = [path] if path.is_absolute() or not shell else [path, Path(shell) / path]
+    for candidate in tried:
+        if candidate.is_dir():
+            return candidate.resolve()
+    names = " or ".join(str(p.absolute()) for p in dict.fromkeys(p.absolute() for p in tried))
+    raise MnistError(
+        f"MNIST folder {names} (from {source}) does not exist. Point {source} at the folder that "
+        f"holds the four IDX files, or unset it to let Keras download MNIST."
+    )
+
+
 def load_mnist(folder: str | os.PathLike | None = None) -> Mnist:
     """Load MNIST: from ``folder``, else ``$MNIST_DIR``, else Keras' download and cache."""
-    if folder is None:
-        folder = os.environ.get(MNIST_DIR_VARIABLE) or None
-        source = f"${MNIST_DIR_VARIABLE}"
-    else:
-        source = "the folder argument"
-    if folder is not None:
-        folder = Path(folder).expanduser()
-        if not folder.is_dir():
-            raise MnistError(
-                f"MNIST folder {folder} (from {source}) does not exist. Point {source} at the "
-                f"folder that holds the four IDX files, or unset it to let Keras download MNIST."
-            )
-        train = _read_pair(folder, "train_images", "train_labels")
-        test = _read_pair(folder, "test_images", "test_labels")
-        return Mnist(*train, *test)
-    return _download_with_keras()
+    found = mnist_folder(folder)
+    if found is None:
+        return _download_with_keras()
+    return Mnist(*_read_pair(found, "train_images", "train_labels"), *_read_pair(found, "test_images", "test_labels"))
 
 
 def _download_with_keras() -> Mnist:
@@ -203,15 +219,23 @@ def make_dataset(
         raise ValueError(f"{len(images)} images make no full batch of {batch_size}; use a smaller batch")
     if epochs <= first_epoch:
         raise ValueError(f"no epochs to run: first_epoch {first_epoch}, epochs {epochs}")
-    orders = [epoch_order(len(images), seed, e)[: steps * batch_size] for e in range(first_epoch, epochs)]
-    batches = np.concatenate(orders).reshape(-1, batch_size)
+    n_images = len(images)
     pixels = tf.constant(images[..., None])
+
+    def batches_of(epoch):  # one epoch's order at a time: memory does not grow with the number of epochs
+        order = tf.numpy_function(
+            lambda e: epoch_order(n_images, seed, int(e))[: steps * batch_size].reshape(steps, batch_size),
+            [epoch],
+            tf.int64,
+        )
+        return tf.data.Dataset.from_tensor_slices(tf.ensure_shape(order, (steps, batch_size)))
 
     def gather(index):
         return (tf.cast(tf.gather(pixels, index), tf.float32) - 127.5) / 127.5
 
     return (
-        tf.data.Dataset.from_tensor_slices(batches)
+        tf.data.Dataset.range(first_epoch, epochs)
+        .flat_map(batches_of)
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -46,7 +46,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .data import load_mnist
+from .data import load_mnist, mnist_folder
 from .runs import write_npz, write_with
 
 CACHE_VARIABLE = "DCGAN_LESSONS_CACHE"
@@ -284,7 +284,8 @@ def reference_metrics(n: int = 500, judge: Judge | None = None, mnist_dir: str |
     """The same numbers for ``n`` real test digits from the held-out half (not the reference half
     the Frechet distance compares with): the line a generator is measured against, at the same N."""
     judge = judge or load_judge()
-    return _reference_metrics(n, judge, str(mnist_dir) if mnist_dir else os.environ.get("MNIST_DIR"))
+    folder = mnist_folder(mnist_dir)  # resolved here: the cache must not mix two folders
+    return _reference_metrics(n, judge, str(folder) if folder else None)
 
 
 @cache

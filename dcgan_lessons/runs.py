@@ -1,14 +1,20 @@
 """Run folders: the contract between training, the notebooks, the analysis and teachers' scripts.
 
 A run folder holds ``config.json``, ``history.json``, ``snapshots.npz``, ``generator.keras``,
-``discriminator.keras``, ``checkpoints/`` and ``samples/epoch_NNN.png``. Every file is written to a
-temporary name and renamed into place, so a killed run never leaves half a file behind.
+``discriminator.keras``, ``checkpoints/epoch_NNN.npz`` and ``samples/epoch_NNN.png``. Every file is
+written to a temporary name and renamed into place, so a killed run never leaves half a file behind.
+An epoch is *finished* once its checkpoint is in place: the checkpoint holds the whole state (models,
+optimizers, history, snapshots), and every other file is derived from it, so resuming repairs a
+folder that a kill left between two epochs. ``.lock`` marks a folder a training is writing into.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import socket
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,6 +34,11 @@ GENERATOR = "generator.keras"
 DISCRIMINATOR = "discriminator.keras"
 CHECKPOINTS = "checkpoints"
 SAMPLES = "samples"
+ANALYSIS = "analysis"
+LOCK = ".lock"
+# What belongs to a run: only these are ever moved or deleted when a run is replaced.
+RUN_FILES = (CONFIG, HISTORY, SNAPSHOTS, GENERATOR, DISCRIMINATOR, CHECKPOINTS, SAMPLES, ANALYSIS)
+_CHECKPOINT_NAME = re.compile(r"epoch_(\d{3,})\.npz")
 
 
 class RunError(RuntimeError):
@@ -52,9 +63,89 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_json(path: str | os.PathLike, data) -> None:
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented, strict JSON (no NaN), atomically."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.write_text(text)
+
+
+def read_json(path: Path) -> dict:
+    """Read a JSON file of a run folder; a damaged or unreadable one is named in a RunError."""
+    try:
+        return json.loads(path.read_text())
+    except PermissionError as err:
+        raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunError(f"{path} is damaged (not valid JSON: {err}); restore it or start the run over.") from err
+
+
+def checkpoint_path(run_dir: Path, epoch: int) -> Path:
+    return run_dir / CHECKPOINTS / f"epoch_{epoch:03d}.npz"
+
+
+def checkpoints(run_dir: Path) -> dict[int, Path]:
+    """The run's checkpoints by the number of epochs they finish, oldest first."""
+    found = {}
+    for path in (run_dir / CHECKPOINTS).glob("epoch_*.npz"):
+        match = _CHECKPOINT_NAME.fullmatch(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return dict(sorted(found.items()))
+
+
+@contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold ``run_dir/.lock`` (with this process's id) while a training writes into the folder.
+
+    A lock whose process is gone (a killed run on this machine) is stale and taken over; a live one
+    means another training is writing here, and that is refused."""
+    path = run_dir / LOCK
+    me = f"{socket.gethostname()} {os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = path.read_text().strip() if path.is_file() else ""
+            host, _, pid = owner.rpartition(" ")
+            if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            raise RunError(
+                f"{run_dir} is in use by another training (process {owner or 'unknown'}); wait for it to "
+                f"finish or stop it, or choose another --run-dir. (If no training runs, delete {path}.)"
+            ) from None
+        with os.fdopen(fd, "w") as f:
+            f.write(me)
+        break
+    try:
+        yield
+    finally:
+        if path.is_file() and path.read_text().strip() == me:
+            path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line for a failed read or write: the file, what went wrong, and what to do."""
+    where = err.filename or "a file"
+    if err.errno == errno.ENOSPC:
+        return f"no space left on the device while writing {where}; free some space and run the command again."
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied for {where}; choose a folder you can write to, or fix its permissions."
+    if err.errno == errno.EISDIR:
+        return f"{where} is a folder; give a file name."
+    if err.errno == errno.ENOTDIR:
+        return f"{where}: a part of this path is a file, not a folder; choose another path."
+    return f"{where}: {err.strerror or err}."
 
 
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
@@ -86,6 +177,8 @@ class Run:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"{self.path} is a file, not a run folder; give the folder `dcgan-lessons train` wrote.")
         if not self.path.is_dir():
             raise RunError(f"{self.path} does not exist; give the folder that `dcgan-lessons train` wrote.")
         if not (self.path / CONFIG).is_file() and not (self.path / SNAPSHOTS).is_file():
@@ -102,14 +195,20 @@ class Run:
         path = self.path / CONFIG
         if not path.is_file():
             raise RunError(f"{self.path} has no {CONFIG}: it holds snapshots only, not a run to resume or sample.")
-        return json.loads(path.read_text())
+        return read_json(path)
 
     @property
     def history(self) -> dict:
         path = self.path / HISTORY
         if not path.is_file():
             return {"epochs": [], "steps": []}
-        return json.loads(path.read_text())
+        return read_json(path)
+
+    @property
+    def finished_epochs(self) -> int:
+        """How many epochs are saved: by the newest checkpoint, or by the history of a folder without any."""
+        saved = checkpoints(self.path)
+        return max(saved) if saved else len(self.history["epochs"])
 
     @property
     def complete(self) -> bool:
@@ -124,10 +223,18 @@ class Run:
             with np.load(path) as data:
                 if "images" not in data:
                     raise RunError(f"{path} has no `images` array (it has {', '.join(data.files) or 'nothing'}).")
-                images = pixels_to_uint8(data["images"])
+                images = data["images"]
+                if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+                    raise RunError(
+                        f"{path} holds {int((~np.isfinite(images)).sum())} NaN or infinite pixels; "
+                        f"a generator that diverged draws nothing to judge. Write finite pixels."
+                    )
+                images = pixels_to_uint8(images)
                 steps = data["steps"] if "steps" in data else np.arange(len(images))
                 noise = data["noise"] if "noise" in data else np.zeros((images.shape[1] if images.ndim > 1 else 0, 0))
-        except (OSError, ValueError, zipfile.BadZipFile) as err:
+        except PermissionError as err:
+            raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise RunError(f"{path} cannot be read ({err}); write it with numpy.savez.") from err
         return Snapshots(noise, np.asarray(steps).astype(np.int64), images)
 
@@ -140,7 +247,15 @@ class Run:
                 f"{self.path} has no {name} yet: the run has not finished its first epoch. Resume it "
                 f"with `dcgan-lessons train --run-dir {self.path} --resume`."
             )
-        return keras.saving.load_model(path)
+        try:
+            return keras.saving.load_model(path)
+        except PermissionError as err:
+            raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
+        except Exception as err:  # Keras raises many kinds for a damaged archive
+            raise RunError(
+                f"{path} is damaged and cannot be loaded ({type(err).__name__}); resume the run "
+                f"(`dcgan-lessons train --run-dir {self.path} --resume`) to rewrite it from its checkpoint."
+            ) from err
 
     def generator(self):
         """The generator after the last finished epoch (the final one once the run is complete)."""

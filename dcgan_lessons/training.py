@@ -4,10 +4,14 @@ plays one round of the game, and :func:`train`, which writes everything into a r
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
 import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -17,21 +21,25 @@ import tensorflow as tf
 from . import (
     __version__,  # noqa: F401  (import TensorFlow quietly, before keras)
 )
-from .config import PRECISIONS, TrainConfig
+from .config import PRECISIONS, TrainConfig, config_to_resume
 from .data import load_mnist, make_dataset, steps_per_epoch, to_uint8
 from .losses import discriminator_loss, generator_loss
 from .models import build_discriminator, build_generator
 from .runs import (
-    CHECKPOINTS,
     CONFIG,
     DISCRIMINATOR,
     GENERATOR,
     HISTORY,
+    LOCK,
+    RUN_FILES,
     SAMPLES,
     SNAPSHOTS,
     Run,
     RunError,
+    checkpoint_path,
+    checkpoints,
     load_run,
+    locked,
     write_json,
     write_npz,
     write_with,
@@ -128,39 +136,66 @@ def build_gan(config: TrainConfig) -> DCGAN:
     return gan
 
 
-class RunRecorder(keras.callbacks.Callback):
-    """Writes the run folder while ``fit`` runs: step and epoch history, snapshots of the fixed
-    noise, and at every epoch's end a sample grid, both models and a checkpoint. Everything is written atomically,
-    so after a kill the folder holds the last finished epoch, ready for ``resume``."""
+@dataclass
+class Record:
+    """What a run has recorded so far, besides the models: saved in every checkpoint."""
 
-    def __init__(self, run_dir: Path, config: TrainConfig, steps: int, noise: np.ndarray, state: dict):
+    history: dict
+    noise: np.ndarray
+    snapshot_steps: list[int]
+    snapshot_images: list[np.ndarray]
+
+
+class TrainingDiverged(RunError):
+    """The losses stopped being finite numbers; the message says where and what to change."""
+
+
+def snapshot_schedule(config: TrainConfig, steps: int, epoch: int) -> list[int]:
+    """The steps of epoch ``epoch`` (counted from 0) after which the fixed noise is drawn: four a quarter
+    epoch apart (or every ``snapshot_every`` steps), and always the epoch's last step, so that every
+    epoch's sample grid and saved generator show the same moment."""
+    first, last = epoch * steps, (epoch + 1) * steps
+    if config.snapshot_every is None:
+        due = {first + k * steps // 4 for k in range(1, 5)}
+    else:
+        every = config.snapshot_every
+        due = set(range((first // every + 1) * every, last + 1, every))
+    return sorted({step for step in due if step > first} | {last})
+
+
+def generate_uint8(generator: keras.Model, noise: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """The generator's digits for ``noise`` in inference mode, batch by batch (memory stays bounded)."""
+    chunks = [to_uint8(generator(noise[i : i + batch_size], training=False)) for i in range(0, len(noise), batch_size)]
+    return np.concatenate(chunks)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Writes the run folder while ``fit`` runs: the step history, snapshots of the fixed noise, and at
+    every epoch's end a checkpoint (the commit) and the files derived from it. It stops a run whose
+    losses are no longer finite before that epoch is saved."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig, steps: int, record: Record, on_commit=None):
         super().__init__()
         self.run_dir = run_dir
         self.config = config
         self.steps = steps
-        self.noise = noise
-        self.history = state["history"]
-        self.snapshot_steps = list(state["snapshot_steps"])
-        self.snapshot_images = list(state["snapshot_images"])
-        self.snapshot_every = config.snapshot_every or max(1, steps // 4)
-
-    def set_model(self, model):
-        super().set_model(model)
-        generator = model.generator
-        self._generate = tf.function(lambda z: generator(z, training=False))
-
-    def _snapshot(self, step: int) -> None:
-        self.snapshot_steps.append(step)
-        self.snapshot_images.append(to_uint8(self._generate(self.noise).numpy()))
+        self.record = record
+        self.on_commit = on_commit
+        self.diverged: str | None = None
 
     def on_train_begin(self, logs=None):
-        if not self.snapshot_steps:
+        if not self.record.snapshot_steps:
             self._snapshot(0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         self.epoch_start = time.perf_counter()
         self.last_logged = (0, None)
+        self.due = set(snapshot_schedule(self.config, self.steps, epoch))
+
+    def _snapshot(self, step: int) -> None:
+        self.record.snapshot_steps.append(step)
+        self.record.snapshot_images.append(generate_uint8(self.model.generator, self.record.noise))
 
     def on_train_batch_end(self, batch, logs=None):
         done = batch + 1
@@ -168,68 +203,105 @@ class RunRecorder(keras.callbacks.Callback):
         if step % self.config.log_every == 0 or done == self.steps:
             # Keras reports the mean since the epoch began; turn it into the mean since the last log.
             before, previous = self.last_logged
-            means = {k: float(logs[k]) for k in ("d_loss", "g_loss", "d_real", "d_fake")}
-            row = {"step": step}
-            for key, mean in means.items():
-                total = mean * done - (previous[key] * before if previous else 0.0)
-                row[key] = round(total / (done - before), 6)
-            self.history["steps"].append(row)
-            self.last_logged = (done, means)
-        if step % self.snapshot_every == 0:
+            means = {k: float(logs[k]) for k in METRICS}
+            if self._check_finite(means, step):
+                row = {"step": step}
+                for key, mean in means.items():
+                    total = mean * done - (previous[key] * before if previous else 0.0)
+                    row[key] = round(total / (done - before), 6)
+                self.record.history["steps"].append(row)
+                self.last_logged = (done, means)
+        if step in self.due and not self.diverged:
             self._snapshot(step)
 
+    def _check_finite(self, means: dict, step: int) -> bool:
+        bad = [f"{k} {v}" for k, v in means.items() if not np.isfinite(v)]
+        if bad and not self.diverged:
+            self.diverged = f"step {step} ({', '.join(bad)})"
+            self.model.stop_training = True
+        return not bad
+
     def on_epoch_end(self, epoch, logs=None):
-        self.history["epochs"].append(
+        means = {k: float(logs[k]) for k in METRICS}
+        if not self._check_finite(means, (epoch + 1) * self.steps) or self.diverged:
+            return  # a diverged epoch is never saved
+        self.record.history["epochs"].append(
             {
                 "epoch": epoch + 1,
                 "steps": (epoch + 1) * self.steps,
                 "seconds": round(time.perf_counter() - self.epoch_start, 2),
-                **{k: round(float(logs[k]), 6) for k in ("d_loss", "g_loss", "d_real", "d_fake")},
+                **{k: round(v, 6) for k, v in means.items()},
             }
         )
-        self.save_sample_grid(epoch + 1)
-        self.save_snapshots()
-        write_with(self.run_dir / GENERATOR, self.model.generator.save)
-        write_with(self.run_dir / DISCRIMINATOR, self.model.discriminator.save)
-        save_checkpoint(self.run_dir, self.model, epoch + 1)
-        # history last: the epoch counts as done only once its checkpoint is in place
-        write_json(self.run_dir / HISTORY, self.history)
-
-    def save_snapshots(self) -> None:
-        write_npz(
-            self.run_dir / SNAPSHOTS,
-            noise=self.noise,
-            steps=np.asarray(self.snapshot_steps, dtype=np.int64),
-            images=np.stack(self.snapshot_images),
-        )
-
-    def save_sample_grid(self, epoch: int) -> None:
-        from PIL import Image
-
-        from .plots import tile
-
-        grid = tile(self.snapshot_images[-1][:100], columns=10)
-        write_with(self.run_dir / SAMPLES / f"epoch_{epoch:03d}.png", Image.fromarray(grid).save)
+        save_checkpoint(self.run_dir, self.model, self.record, epoch + 1)
+        if self.on_commit:
+            self.on_commit()
+        write_run_files(self.run_dir, self.model, self.record, epoch + 1)
 
 
-def save_checkpoint(run_dir: Path, gan: DCGAN, epochs_done: int) -> None:
-    """The whole training state after ``epochs_done`` epochs, in one atomically written file."""
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def save_checkpoint(run_dir: Path, gan: DCGAN, record: Record, epochs_done: int) -> None:
+    """The whole training state after ``epochs_done`` epochs in one atomically written file: the
+    moment the epoch counts as finished. Every other file of the run folder can be rebuilt from it."""
     arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(gan.training_state())}
-    write_npz(run_dir / CHECKPOINTS / "latest.npz", epochs_done=np.int64(epochs_done), **arrays)
+    write_npz(
+        checkpoint_path(run_dir, epochs_done),
+        epochs_done=np.int64(epochs_done),
+        history=np.array(json.dumps(record.history, allow_nan=False)),
+        noise=record.noise,
+        snapshot_steps=np.asarray(record.snapshot_steps, dtype=np.int64),
+        snapshot_images=np.stack(record.snapshot_images),
+        **arrays,
+    )
 
 
-def restore_checkpoint(run_dir: Path, gan: DCGAN) -> int:
-    """Load the latest checkpoint into ``gan``; returns the number of epochs it had finished."""
-    path = run_dir / CHECKPOINTS / "latest.npz"
-    if not path.is_file():
-        return 0
+def load_checkpoint(path: Path, gan: DCGAN) -> Record:
+    """Load a checkpoint into ``gan``; returns what the run had recorded by then."""
     state = gan.training_state()
-    with np.load(path) as data:
-        if len(data.files) - 1 != len(state):
-            raise RunError(f"{path} does not fit this model; start over with overwrite.")
-        for i, variable in enumerate(state):
-            variable.assign(data[f"v{i:04d}"])
-        return int(data["epochs_done"])
+    try:
+        with np.load(path) as data:
+            if sum(name.startswith("v") for name in data.files) != len(state):
+                raise RunError(f"{path} does not fit this model; start over with --overwrite.")
+            for i, variable in enumerate(state):
+                variable.assign(data[f"v{i:04d}"])
+            return Record(
+                history=json.loads(str(data["history"])),
+                noise=data["noise"],
+                snapshot_steps=data["snapshot_steps"].tolist(),
+                snapshot_images=list(data["snapshot_images"]),
+            )
+    except PermissionError as err:
+        raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise RunError(
+            f"{path} is damaged ({type(err).__name__}: {err}); delete it to resume from the checkpoint before it, "
+            f"or start over with --overwrite."
+        ) from err
+
+
+def write_run_files(run_dir: Path, gan: DCGAN, record: Record, epochs_done: int) -> None:
+    """The files derived from a checkpoint: snapshots, the epoch's sample grid, both models, and the
+    history last. Older checkpoints are dropped, all but the one before (in case the newest is damaged)."""
+    from PIL import Image
+
+    from .plots import tile
+
+    write_npz(
+        run_dir / SNAPSHOTS,
+        noise=record.noise,
+        steps=np.asarray(record.snapshot_steps, dtype=np.int64),
+        images=np.stack(record.snapshot_images),
+    )
+    grid = tile(record.snapshot_images[-1][:100], columns=10)
+    write_with(run_dir / SAMPLES / f"epoch_{epochs_done:03d}.png", Image.fromarray(grid).save)
+    write_with(run_dir / GENERATOR, gan.generator.save)
+    write_with(run_dir / DISCRIMINATOR, gan.discriminator.save)
+    write_json(run_dir / HISTORY, record.history)
+    for epoch, path in checkpoints(run_dir).items():
+        if epoch < epochs_done - 1:
+            path.unlink(missing_ok=True)
 
 
 def _versions() -> dict:
@@ -242,29 +314,80 @@ def _versions() -> dict:
     }
 
 
-def _prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> None:
-    """Refuse to mix two runs in one folder; with ``resume`` the stored config must match."""
-    if overwrite and run_dir.exists():
-        shutil.rmtree(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not (run_dir / CONFIG).is_file():
+PREVIOUS = ".previous"  # an overwritten run waits here until the new one has finished an epoch
+
+
+def _is_run(run_dir: Path) -> bool:
+    """A folder this package wrote: its config.json holds a run's settings."""
+    try:
+        return "steps_per_epoch" in load_run(run_dir).config
+    except RunError:
+        return False
+
+
+def _run_files(folder: Path) -> list[Path]:
+    return [folder / name for name in RUN_FILES if (folder / name).exists()]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _move_run(source: Path, target: Path) -> None:
+    target.mkdir(exist_ok=True)
+    for path in _run_files(source):
+        path.rename(target / path.name)
+
+
+def _prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> int:
+    """Check the folder against the request and make room; returns the epochs already finished.
+
+    Nothing but a run's own files is ever moved or deleted. A run that holds finished epochs is only
+    replaced with ``overwrite``, and then set aside in ``.previous`` until the new run finishes its
+    first epoch; a folder with no finished epoch holds nothing to keep and is replaced by any new run."""
+    previous = run_dir / PREVIOUS
+    if previous.is_dir() and (not _is_run(run_dir) or load_run(run_dir).finished_epochs == 0):
+        _remove(_run_files(run_dir))  # an overwrite was killed before its first epoch: bring the old run back
+        _move_run(previous, run_dir)
+        shutil.rmtree(previous)
+    others = [p.name for p in run_dir.iterdir() if p.name not in (*RUN_FILES, LOCK, PREVIOUS)]
+    if not _is_run(run_dir):
+        if others or _run_files(run_dir):
             raise RunError(
-                f"{run_dir} is not empty and is not a run folder; choose another --run-dir "
-                f"or pass --overwrite to replace what is there."
+                f"{run_dir} holds files that are not a run's ({', '.join(sorted(others)) or 'a damaged run'}); "
+                f"nothing there is deleted, even with --overwrite: choose a new or empty --run-dir."
             )
-        stored = load_run(run_dir).config
-        if not resume:
-            raise RunError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to start over.")
-        differ = [
-            f"{k}: stored {stored.get(k)!r}, asked {v!r}"
-            for k, v in config.to_dict().items()
-            if k != "epochs" and k in stored and stored[k] != v  # a setting newer than the run is no conflict
-        ]
-        if differ:
-            raise RunError(
-                f"{run_dir} holds a different run ({'; '.join(differ)}); resume it with its own "
-                f"settings, or pass --overwrite to start over."
-            )
+        if resume:
+            raise RunError(f"{run_dir} holds no run to resume; leave out --resume to start one.")
+        return 0
+    run = load_run(run_dir)
+    done = run.finished_epochs
+    if done == 0:
+        if resume:
+            raise RunError(f"{run_dir} has no finished epoch to resume from; leave out --resume to start over.")
+        _remove(_run_files(run_dir))
+        return 0
+    if overwrite:
+        _move_run(run_dir, previous)
+        return 0
+    if not resume:
+        raise RunError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to start over.")
+    if not checkpoints(run_dir):
+        raise RunError(f"{run_dir} has no checkpoint to resume from (only its results were kept).")
+    differ = [
+        f"{k}: stored {run.config[k]!r}, asked {v!r}"
+        for k, v in config.to_dict().items()
+        if k != "epochs" and k in run.config and run.config[k] != v  # a setting newer than the run is no conflict
+    ]
+    if differ:
+        raise RunError(
+            f"{run_dir} holds a different run ({'; '.join(differ)}); resume it with its own "
+            f"settings, or pass --overwrite to start over."
+        )
+    if config.epochs < done:
+        raise RunError(f"{run_dir} has {done} finished epochs already; --epochs must be at least {done}.")
+    return done
 
 
 def train(
@@ -278,37 +401,62 @@ def train(
     """Train the DCGAN on MNIST as ``config`` says and write the run folder; returns the run.
 
     With ``resume`` an interrupted run continues from its last finished epoch and ends where an
-    uninterrupted one would (the data order, noise and weights depend only on the seed). A
-    ``resume`` with a larger ``epochs`` extends a finished run."""
-    config = config or TrainConfig()
+    uninterrupted one would (the data order, noise and weights depend only on the seed); without a
+    ``config`` it keeps the run's own settings. A ``resume`` with a larger ``epochs`` extends a run.
+    Everything that can fail on bad input is checked before the folder is touched."""
     run_dir = Path(run_dir)
-    _prepare_folder(run_dir, config, resume, overwrite)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"{run_dir} is a file, not a folder; choose another --run-dir.")
+    if resume and overwrite:
+        raise ValueError("resume continues a run and overwrite replaces it: choose one")
+    if config is None:
+        config = config_to_resume(load_run(run_dir).config) if resume else TrainConfig()
     mnist = load_mnist(mnist_dir)
     steps = steps_per_epoch(len(mnist.train_images), config.batch_size, config.subset)
+    if steps == 0:
+        raise ValueError(
+            f"{len(mnist.train_images)} training images make no full batch of {config.batch_size}; "
+            f"use a smaller batch size"
+        )
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with locked(run_dir):
+        try:
+            first_epoch = _prepare_folder(run_dir, config, resume, overwrite)
+            return _train_locked(config, run_dir, first_epoch, mnist.train_images, steps, verbose)
+        except BaseException:
+            _undo_unfinished(run_dir)
+            raise
+        finally:
+            if created and not any(run_dir.iterdir()):
+                run_dir.rmdir()
 
+
+def _undo_unfinished(run_dir: Path) -> None:
+    """After a failure: a new run with no finished epoch leaves nothing behind, and a run it was to
+    replace comes back."""
+    if _is_run(run_dir) and load_run(run_dir).finished_epochs == 0:
+        _remove(_run_files(run_dir))
+    if (run_dir / PREVIOUS).is_dir():
+        _move_run(run_dir / PREVIOUS, run_dir)
+        shutil.rmtree(run_dir / PREVIOUS)
+
+
+def _train_locked(
+    config: TrainConfig, run_dir: Path, first_epoch: int, images: np.ndarray, steps: int, verbose: int | str
+) -> Run:
     keras.utils.set_random_seed(config.seed)
     gan = build_gan(config)
-    first_epoch = restore_checkpoint(run_dir, gan) if resume else 0
     if first_epoch:
-        run = load_run(run_dir)
-        history = run.history
-        history["epochs"] = history["epochs"][:first_epoch]
-        history["steps"] = [r for r in history["steps"] if r["step"] <= first_epoch * steps]
-        snaps = run.snapshots()
-        keep = snaps.steps <= first_epoch * steps
-        noise = snaps.noise
-        state = {
-            "history": history,
-            "snapshot_steps": snaps.steps[keep].tolist(),
-            "snapshot_images": list(snaps.images[keep]),
-        }
+        record = load_checkpoint(checkpoints(run_dir)[first_epoch], gan)
+        write_run_files(run_dir, gan, record, first_epoch)  # repairs a folder a kill left half-written
     else:
         noise = (
             np.random.default_rng([config.seed, 1])
             .standard_normal((config.snapshot_size, config.latent_dim))
             .astype(np.float32)
         )
-        state = {"history": {"epochs": [], "steps": []}, "snapshot_steps": [], "snapshot_images": []}
+        record = Record({"epochs": [], "steps": []}, noise, [], [])
 
     write_json(
         run_dir / CONFIG,
@@ -320,10 +468,11 @@ def train(
         },
     )
     if first_epoch < config.epochs:
-        recorder = RunRecorder(run_dir, config, steps, noise, state)
-        dataset = make_dataset(
-            mnist.train_images, config.batch_size, config.seed, config.epochs, first_epoch, config.subset
+        previous = run_dir / PREVIOUS
+        recorder = RunRecorder(
+            run_dir, config, steps, record, on_commit=lambda: previous.is_dir() and shutil.rmtree(previous)
         )
+        dataset = make_dataset(images, config.batch_size, config.seed, config.epochs, first_epoch, config.subset)
         gan.fit(
             dataset,
             epochs=config.epochs,
@@ -333,14 +482,31 @@ def train(
             verbose=verbose,
             shuffle=False,  # make_dataset already shuffles, reproducibly per epoch
         )
+        if recorder.diverged:
+            kept = load_run(run_dir).finished_epochs
+            raise TrainingDiverged(
+                f"training diverged at {recorder.diverged}: the losses are no longer finite numbers. "
+                + (f"{run_dir} keeps the last good epoch ({kept}). " if kept else "Nothing was saved. ")
+                + "Try a smaller learning rate (--lr) or the report's settings."
+            )
     return load_run(run_dir)
 
 
-def sample(run: Run | str | os.PathLike, n: int = 64, seed: int = 0) -> np.ndarray:
-    """``n`` new digits from a run's final generator, as uint8 (n, 28, 28)."""
+def iter_samples(
+    run: Run | str | os.PathLike, n: int = 64, seed: int = 0, batch_size: int = 1024
+) -> Iterator[np.ndarray]:
+    """``n`` new digits from a run's final generator, as uint8 batches (at most ``batch_size``, 28, 28):
+    memory stays bounded however many are asked for. The noise depends only on ``seed`` and ``n``."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     run = run if isinstance(run, Run) else load_run(run)
     generator = run.generator()
-    noise = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype(np.float32)
-    return to_uint8(generator.predict(noise, batch_size=256, verbose=0))
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, batch_size):
+        noise = rng.standard_normal((min(batch_size, n - start), generator.input_shape[-1])).astype(np.float32)
+        yield generate_uint8(generator, noise)
+
+
+def sample(run: Run | str | os.PathLike, n: int = 64, seed: int = 0) -> np.ndarray:
+    """``n`` new digits from a run's final generator, as uint8 (n, 28, 28)."""
+    return np.concatenate(list(iter_samples(run, n, seed)))

@@ -50,7 +50,7 @@ def test_run_folder_contract(short_run):
     path = short_run.path
     for name in ("config.json", "history.json", "snapshots.npz", "generator.keras", "discriminator.keras"):
         assert (path / name).is_file(), name
-    assert (path / "checkpoints" / "latest.npz").is_file()
+    assert sorted(p.name for p in (path / "checkpoints").iterdir()) == ["epoch_001.npz", "epoch_002.npz"]
     assert [p.name for p in short_run.sample_grids()] == ["epoch_001.png", "epoch_002.png"]
     assert not list(path.rglob(".*"))  # no temporary files left behind
 
@@ -123,7 +123,7 @@ def test_interrupted_run_keeps_its_checkpoint_and_resumes_exactly(short_run, tmp
 
     kept = dl.load_run(run_dir)
     assert len(kept.history["epochs"]) == 1 and not kept.complete
-    assert (run_dir / "checkpoints" / "latest.npz").is_file()
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == ["epoch_001.npz"]
     assert kept.generator().count_params() == 2_343_681  # the models of the last finished epoch
 
     resumed = dl.train(dl.make_config(**QUICK), run_dir, resume=True, mnist_dir=SLICE, verbose=0)
@@ -148,7 +148,7 @@ def test_run_without_a_finished_epoch(tmp_path):
 
 def test_folder_that_is_not_a_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(RunError, match="not empty and is not a run folder"):
+    with pytest.raises(RunError, match="holds files that are not a run.s .notes.txt.; nothing there is deleted"):
         dl.train(dl.make_config(**QUICK), tmp_path, mnist_dir=SLICE, verbose=0)
     with pytest.raises(RunError, match="is not a run folder: it has neither config.json nor snapshots.npz"):
         dl.load_run(tmp_path)
