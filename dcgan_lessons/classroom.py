@@ -6,12 +6,15 @@ files inside such folders: ``submissions/ada/01_mnist_data.ipynb`` is Ada's note
 against the teacher's notebook of the same file name, as nbgrader does: the check cells (and every
 other locked cell) are put back from the teacher's version, hidden tests included, the notebook is run
 top to bottom in quick settings, and each check cell that ran without an error earns its points.
+Only the teacher's graded cells count, with the teacher's points, and every teacher's notebook with graded
+cells is expected from every student's folder: a missing or unreadable one scores 0 of its maximum.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, exercise_cells
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
+from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
 
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
@@ -29,7 +33,8 @@ EXERCISE_TAG = "raises-exception"  # papermill runs on past an error in a cell w
 
 
 def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}  # a student's notebook may hold anything
 
 
 def _replace_regions(source: str, begin: str, end: str, replacement: list[str], where: str) -> str:
@@ -133,15 +138,18 @@ class Mark:
 @dataclass
 class Gradebook:
     marks: list[Mark] = field(default_factory=list)
-    failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, notebook) -> where it stopped
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, notebook) -> why it earned less
+    ignored: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (student, notebook) -> cells not counted
+    order: list[str] = field(default_factory=list)  # the teacher's exercises: notebooks by name, cells top down
 
     @property
     def students(self) -> list[str]:
-        return list(dict.fromkeys(m.student for m in self.marks))
+        return list(dict.fromkeys([*(m.student for m in self.marks), *(who for who, _ in self.failures)]))
 
     @property
     def exercises(self) -> list[str]:
-        return list(dict.fromkeys(m.exercise for m in self.marks))
+        rank = {name: i for i, name in enumerate(self.order)}
+        return sorted(dict.fromkeys(m.exercise for m in self.marks), key=lambda name: rank.get(name, len(rank)))
 
     def rows(self) -> list[dict]:
         """One row per student: points per exercise, total, maximum, and notes on what went wrong."""
@@ -153,6 +161,7 @@ class Gradebook:
             row["max"] = _points(sum(m.max_points for m in marks))
             notes = [f"{m.exercise}: {m.message}" for m in marks if m.message]
             notes += [f"{nb}: {why}" for (who, nb), why in self.failures.items() if who == student]
+            notes += [f"{nb}: {n}" for (who, nb), more in self.ignored.items() if who == student for n in more]
             row["notes"] = " | ".join(notes)
             rows.append(row)
         return rows
@@ -190,50 +199,121 @@ def _points(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-def find_submissions(paths: Iterable[str | os.PathLike], source: Path) -> list[tuple[str, Path]]:
-    """(student, notebook) pairs: a folder is one student's notebooks, a file is one notebook of the
-    student its folder is named after. Only notebooks with a teacher's version in ``source`` count."""
-    found = []
+class Unreadable(ValueError):
+    """A file that is not a notebook nbformat can read: not JSON, not UTF-8, cells without a source, ..."""
+
+
+def read_notebook(path: Path):
+    """The notebook in ``path``; anything unreadable becomes one line (the error's type and first line)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        return nb
+    except Exception as error:  # a student's file can fail in any of nbformat's ways; the caller names it
+        raise Unreadable(f"{type(error).__name__}: {str(error).strip().splitlines()[0][:120]}") from None
+
+
+def _graded(nb) -> list:
+    """The cells that earn points: code cells with nbgrader's ``grade: true`` (checked by running them)."""
+    return [c for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("grade") and _nbgrader(c).get("grade_id")]
+
+
+def _exercise(cell) -> str:
+    return _nbgrader(cell)["grade_id"].removesuffix("_check")
+
+
+def expected_notebooks(source: Path) -> dict:
+    """The teacher's notebooks that hold graded cells, by file name in order: what every student hands in."""
+    expected = {}
+    for path in sorted(source.glob("*.ipynb")):
+        try:
+            nb = read_notebook(path)
+        except Unreadable as error:
+            message = f"the teacher's {path.name} is not a readable notebook ({error}); fix it or move it away"
+            raise ValueError(message) from None
+        if _graded(nb):
+            expected[path.name] = nb
+    if not expected:
+        raise ValueError(
+            f"{source} holds no notebook with graded cells (nbgrader's grade: true); "
+            "--source must name the folder with the teacher's notebooks"
+        )
+    return expected
+
+
+def find_submissions(paths: Iterable[str | os.PathLike], expected: Iterable[str]) -> list[tuple[str, str, Path | None]]:
+    """(student, notebook name, file or None) triples. A folder is one student's whole submission: every expected
+    notebook, None where it is missing, then its other notebooks (renamed ones). A file is one notebook of the
+    student its folder is named after."""
+    expected = list(expected)
+    found = {}
     for path in map(Path, paths):
         if path.is_dir():
-            notebooks = [p for p in sorted(path.glob("*.ipynb")) if (source / p.name).is_file()]
-            if not notebooks:
-                raise ValueError(f"{path} holds none of the notebooks in {source}; a submission is a student's folder")
-            found += [(path.name, p) for p in notebooks]
+            notebooks = sorted(path.glob("*.ipynb"))
+            if not notebooks and any(sub.is_dir() and any(sub.glob("*.ipynb")) for sub in path.iterdir()):
+                raise ValueError(
+                    f"{path} holds folders, not notebooks: pass the students' folders ({path}/*), not their parent"
+                )
+            for name in expected:
+                found.setdefault((path.name, name), path / name if (path / name).is_file() else None)
+            for notebook in notebooks:
+                found.setdefault((path.name, notebook.name), notebook)
         elif path.suffix == ".ipynb" and path.is_file():
-            if not (source / path.name).is_file():
-                raise ValueError(f"{path}: there is no {path.name} in {source} to grade it against")
-            found.append((path.resolve().parent.name, path))
+            found.setdefault((path.resolve().parent.name, path.name), path)
         else:
             raise ValueError(f"{path} is neither a student's folder nor a notebook file")
-    return found
+    return [(student, name, path) for (student, name), path in found.items()]
+
+
+def _stray(path: Path, expected: dict) -> str:
+    """Why a notebook with a name the teacher does not use earns nothing, and which name it should have."""
+    why = "not graded: not one of the teacher's notebooks"
+    try:
+        ids = {_nbgrader(c).get("grade_id") for c in read_notebook(path).cells} - {None}
+    except Unreadable:
+        ids = set()
+    overlap = {name: len(ids & {_nbgrader(c).get("grade_id") for c in nb.cells}) for name, nb in expected.items()}
+    best = max(overlap, key=overlap.get)
+    if overlap[best]:
+        return f"{why}; it holds the cells of {best}, so rename it {best}"
+    return f"{why} ({', '.join(expected)}); name it after the one it answers"
 
 
 def prepare(submission, teacher):
-    """The notebook to run: the student's cells, with every locked cell (checks and hidden tests
-    included) taken from the teacher's version; exercise cells may fail without stopping the run.
-    Returns the notebook and the grade cells the student deleted."""
+    """The notebook to run: the student's cells, with every locked cell (checks and hidden tests included) and
+    every cell's nbgrader metadata (points included) taken from the teacher's version; graded cells the teacher
+    did not write, or second copies, count for nothing. Exercise cells may fail without stopping the run.
+    Returns the notebook and a note for each ignored cell."""
     import copy
 
     nb = copy.deepcopy(submission)
-    locked = {
-        _nbgrader(c)["grade_id"]: c for c in teacher.cells if _nbgrader(c).get("locked") and "grade_id" in _nbgrader(c)
-    }
-    seen = set()
-    for cell in nb.cells:
-        grade_id = _nbgrader(cell).get("grade_id")
-        if grade_id in locked and grade_id not in seen:
-            seen.add(grade_id)
-            cell.source = locked[grade_id].source
-            cell.cell_type = locked[grade_id].cell_type
-            cell.metadata["nbgrader"] = dict(_nbgrader(locked[grade_id]))
+    originals = {}
+    for cell in teacher.cells:
+        originals.setdefault(_nbgrader(cell).get("grade_id"), cell)
+    originals.pop(None, None)
+    seen, ignored = set(), []
+    for index, cell in enumerate(nb.cells):
         meta = _nbgrader(cell)
-        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade")):
+        grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
+        exercise = grade_id in originals and grade_id not in seen
+        if exercise:
+            seen.add(grade_id)
+            original = originals[grade_id]
+            if _nbgrader(original).get("locked"):
+                cell.source, cell.cell_type = original.source, original.cell_type
+            cell.metadata["nbgrader"] = dict(_nbgrader(original))
+        elif meta.get("grade"):
+            why = "a second cell with this grade_id" if grade_id in seen else "not one of the teacher's graded cells"
+            ignored.append(f"cell {index + 1} ({grade_id}) ignored: {why}")
+            cell.metadata["nbgrader"] = {k: v for k, v in meta.items() if k != "points"} | {"grade": False}
+        meta = _nbgrader(cell)
+        if cell.cell_type == "code" and (exercise or meta.get("solution") or meta.get("grade")):
             tags = cell.metadata.setdefault("tags", [])
             if EXERCISE_TAG not in tags:
                 tags.append(EXERCISE_TAG)
-    missing = [c for gid, c in locked.items() if gid not in seen and _nbgrader(c).get("grade")]
-    return _cleared(nb), missing
+    return _cleared(nb), ignored
 
 
 def _cleared(nb):
@@ -241,13 +321,16 @@ def _cleared(nb):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
     return nb
 
 
-def _execute(notebook: Path, output: Path, cwd: Path, timeout: int) -> str | None:
+def _execute(notebook: Path, output: Path, cwd: Path, timeout: int, env: dict[str, str]) -> str | None:
     """Run ``notebook`` with papermill in quick settings in a child process; returns None, or why the
     run stopped early when the time limit was reached."""
-    env = {**os.environ, QUICK_VARIABLE: "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, QUICK_VARIABLE: "1", "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     command = [sys.executable, "-m", "papermill", str(notebook), str(output), "--cwd", str(cwd)]
     command += ["-k", "python3", "--no-progress-bar", "--execution-timeout", str(timeout)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -265,6 +348,21 @@ def _execute(notebook: Path, output: Path, cwd: Path, timeout: int) -> str | Non
     return None
 
 
+def _scratch(folder: Path, source: Path, reference: Path | None) -> tuple[Path, dict[str, str]]:
+    """A student's own copy of the project's layout, so that their runs, figures and temporary files stay theirs:
+    ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), a copy of the
+    reference run in ``folder/reference-run/`` (found as ``../reference-run`` and by the variable), ``folder/tmp/``.
+    Returns the working folder and the environment for the run."""
+    work, tmp = folder / source.resolve().name, folder / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    env = {"TMPDIR": str(tmp)}  # quick figures (plots.figures_dir) and tempfile folders
+    if reference is not None:
+        shutil.copytree(reference, folder / FOLDER_NAME)
+        env[REFERENCE_VARIABLE] = str(folder / FOLDER_NAME)
+    return work, env
+
+
 def _error(cell) -> str | None:
     """The cell's error as one line, "ExerciseError: ex03 (...): not right yet. ...", or None."""
     for output in cell.get("outputs", []):
@@ -278,27 +376,36 @@ def _first_line(cell) -> str:
     return line if len(line) <= 60 else line[:57] + "..."
 
 
-def grade_notebook(student: str, submission: Path, source: Path, timeout: int, keep: Path | None = None):
-    """Run one submitted notebook and mark its check cells; returns (marks, why it stopped or None)."""
+def grade_notebook(
+    student: str,
+    name: str,
+    submission,
+    teacher,
+    source: Path,
+    timeout: int,
+    keep: Path | None = None,
+    reference: Path | None = None,
+) -> tuple[list[Mark], str | None, list[str]]:
+    """Run one submitted notebook in a scratch folder of its own and mark the teacher's graded cells; returns
+    (marks, why it stopped or None, notes on ignored cells)."""
     import nbformat
 
-    teacher = nbformat.read(source / submission.name, as_version=4)
-    nb, missing = prepare(nbformat.read(submission, as_version=4), teacher)
+    nb, ignored = prepare(submission, teacher)
     with tempfile.TemporaryDirectory(prefix="dcgan-grade-") as tmp:
-        prepared, executed = Path(tmp) / "in.ipynb", Path(tmp) / "out.ipynb"
+        work, env = _scratch(Path(tmp), source, reference)
+        prepared, executed = work / name, Path(tmp) / "executed.ipynb"
         nbformat.write(nb, prepared)
-        stopped = _execute(prepared, executed, source.resolve(), timeout)
+        stopped = _execute(prepared, executed, work, timeout, env)
         ran = nbformat.read(executed, as_version=4) if executed.is_file() else nb
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            nbformat.write(ran, keep / submission.name)
+            nbformat.write(ran, keep / name)
     ran.cells = [c for c in ran.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
 
     stop_at = None
     for index, cell in enumerate(ran.cells):
-        meta = _nbgrader(cell)
         error = _error(cell) if cell.cell_type == "code" else None
-        if error and not (meta.get("solution") or meta.get("grade")):
+        if error and EXERCISE_TAG not in cell.metadata.get("tags", []):  # papermill stops there
             stop_at = f"stopped at cell {index + 1} ({_first_line(cell)}): {error}"
             if stopped:
                 stop_at = f"{stopped} while cell {index + 1} ({_first_line(cell)}) ran"
@@ -308,26 +415,30 @@ def grade_notebook(student: str, submission: Path, source: Path, timeout: int, k
             break
     stop_index = index if stop_at else len(ran.cells)
 
-    marks = []
+    found = {}
     for index, cell in enumerate(ran.cells):
-        meta = _nbgrader(cell)
-        if not meta.get("grade") or cell.cell_type != "code":
-            continue
-        name = meta["grade_id"].removesuffix("_check")
-        points = float(meta.get("points", 0))
-        error = _error(cell)
-        if index >= stop_index or (cell.get("execution_count") is None and not error):
-            marks.append(Mark(student, submission.stem, name, 0, points, "not reached: the notebook stopped before it"))
+        if cell.cell_type == "code" and _nbgrader(cell).get("grade"):
+            found.setdefault(_nbgrader(cell).get("grade_id"), (index, cell))
+    marks, stem = [], Path(name).stem
+    for original in _graded(teacher):
+        exercise, points = _exercise(original), float(_nbgrader(original).get("points", 0))
+        index, cell = found.get(_nbgrader(original)["grade_id"], (None, None))
+        error = _error(cell) if cell is not None else None
+        if cell is None:
+            marks.append(Mark(student, stem, exercise, 0, points, "check cell deleted"))
+        elif index >= stop_index or (cell.get("execution_count") is None and not error):
+            marks.append(Mark(student, stem, exercise, 0, points, "not reached: the notebook stopped before it"))
         elif error:
-            marks.append(Mark(student, submission.stem, name, 0, points, error))
+            marks.append(Mark(student, stem, exercise, 0, points, error))
         else:
-            marks.append(Mark(student, submission.stem, name, points, points))
-    for cell in missing:
-        name = _nbgrader(cell)["grade_id"].removesuffix("_check")
-        marks.append(
-            Mark(student, submission.stem, name, 0, float(_nbgrader(cell).get("points", 0)), "check cell deleted")
-        )
-    return marks, stop_at
+            marks.append(Mark(student, stem, exercise, points, points))
+    return marks, stop_at, ignored
+
+
+def _zeros(student: str, name: str, teacher) -> list[Mark]:
+    """No points on any of a notebook's graded cells, out of their maximum (the notes say why)."""
+    stem = Path(name).stem
+    return [Mark(student, stem, _exercise(c), 0, float(_nbgrader(c).get("points", 0))) for c in _graded(teacher)]
 
 
 def grade(
@@ -339,19 +450,41 @@ def grade(
 ) -> Gradebook:
     """Grade every submitted notebook against the teacher's notebooks in ``source``; ``timeout`` is the
     time limit per notebook in seconds. Writes ``csv_path`` if given and the executed notebooks (the
-    students' feedback) into ``keep/<student>/`` if given."""
+    students' feedback) into ``keep/<student>/`` if given. A notebook that is missing, unreadable or
+    renamed earns nothing and gets a note; the others are graded all the same."""
     source = Path(source)
     if not source.is_dir():
         raise ValueError(f"--source {source} is not a folder; it must hold the teacher's notebooks")
     if timeout < 1:
         raise ValueError(f"the time limit must be at least 1 second, got {timeout}")
-    book = Gradebook()
-    for student, notebook in find_submissions(submissions, source):
+    expected = expected_notebooks(source)
+    try:
+        reference = find_reference_run(source)
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from None
+    book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
+    for student, name, path in find_submissions(submissions, expected):
+        teacher, stem = expected.get(name), Path(name).stem
+        if teacher is None:
+            book.failures[(student, name)] = _stray(path, expected)
+            continue
+        if path is None:
+            book.marks += _zeros(student, name, teacher)
+            book.failures[(student, stem)] = f"missing: {student}/ has no {name}"
+            continue
+        try:
+            submission = read_notebook(path)
+        except Unreadable as error:
+            book.marks += _zeros(student, name, teacher)
+            book.failures[(student, stem)] = f"not graded: {student}/{name} is not a readable notebook ({error})"
+            continue
         folder = Path(keep) / student if keep is not None else None
-        marks, stopped = grade_notebook(student, notebook, source, timeout, folder)
+        marks, stopped, ignored = grade_notebook(student, name, submission, teacher, source, timeout, folder, reference)
         book.marks += marks
         if stopped:
-            book.failures[(student, notebook.stem)] = stopped
+            book.failures[(student, stem)] = stopped
+        if ignored:
+            book.ignored[(student, stem)] = ignored
     if csv_path is not None:
         book.write_csv(csv_path)
     return book

@@ -2,10 +2,13 @@
 
 import csv
 import json
+import tempfile
+from pathlib import Path
 
 from dcgan_lessons import classroom
 from dcgan_lessons.cli import main
-from dcgan_lessons.exercises import EXERCISES, exercise_cells, for_notebook
+from dcgan_lessons.exercises import EXERCISES, exercise_cells, for_notebook, nbgrader_metadata
+from dcgan_lessons.notebooks import series
 
 import nbformat
 import pytest
@@ -21,6 +24,24 @@ def _write(cells, path):
     nb = v4.new_notebook(cells=cells, metadata={**KERNEL, "language_info": {"name": "python"}})
     nbformat.write(nb, path)
     return path
+
+
+def _tiny(path, questions):
+    """A notebook that starts in seconds (no TensorFlow): per question an answer cell and a locked check cell."""
+    cells = []
+    for q in questions:
+        answer = v4.new_code_cell(f"### BEGIN SOLUTION\n{q} = 42\n### END SOLUTION")
+        answer.metadata["nbgrader"] = nbgrader_metadata(f"{q}_answer", solution=True)
+        check = v4.new_code_cell(f"assert {q} == 42, 'not yet'")
+        check.metadata["nbgrader"] = nbgrader_metadata(f"{q}_check", grade=True, points=1)
+        cells += [answer, check]
+    return _write(cells, path)
+
+
+def _graded_cell(source, grade_id, points):
+    cell = v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = nbgrader_metadata(grade_id, grade=True, points=points)
+    return cell
 
 
 @pytest.fixture
@@ -133,26 +154,124 @@ def test_grade_marks_each_exercise_and_writes_the_table(teacher, tmp_path, capsy
     assert printed.splitlines()[2].split() == ["ada", "1", "1", "2", "2"] and f"Wrote {out_csv}" in printed
 
 
-def test_a_notebook_over_its_time_limit_keeps_what_it_earned(teacher, tmp_path):
+def test_a_notebook_over_its_time_limit_keeps_what_it_earned(tmp_path):
+    teacher = _tiny(tmp_path / "src" / "01_a.ipynb", ["q1", "q2"])  # no TensorFlow: q1 is reached in seconds
     slow = nbformat.read(teacher, as_version=4)
-    slow.cells[6].source = "import time\n\ntime.sleep(120)"
+    slow.cells.insert(2, v4.new_code_cell("import time\n\ntime.sleep(120)"))
     _write(slow.cells, tmp_path / "subs" / "eve" / teacher.name)
-    book = classroom.grade([tmp_path / "subs" / "eve" / teacher.name], teacher.parent, timeout=12, keep=tmp_path / "fb")
-    assert [(m.exercise, m.points) for m in book.marks] == [("ex01", 1), ("ex02", 0)]
-    assert book.failures == {
-        ("eve", "01_mnist_data"): "the time limit of 12 s was reached while cell 7 (import time) ran"
-    }
+    book = classroom.grade([tmp_path / "subs" / "eve" / teacher.name], teacher.parent, timeout=15, keep=tmp_path / "fb")
+    assert [(m.exercise, m.points) for m in book.marks] == [("q1", 1), ("q2", 0)]
+    assert book.failures == {("eve", "01_a"): "the time limit of 15 s was reached while cell 3 (import time) ran"}
     assert (tmp_path / "fb" / "eve" / teacher.name).is_file()  # the executed notebook, as feedback
 
 
 def test_submissions_that_cannot_be_matched_are_named(teacher, tmp_path):
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="holds none of the notebooks"):
-        classroom.grade([tmp_path / "empty"], teacher.parent)
+    (tmp_path / "subs" / "empty").mkdir(parents=True)
+    book = classroom.grade([tmp_path / "subs" / "empty"], teacher.parent)  # handed in nothing: a row of zeros
+    assert [(r["student"], r["total"], r["max"]) for r in book.rows()] == [("empty", 0, 2)]
+    assert book.failures == {("empty", "01_mnist_data"): "missing: empty/ has no 01_mnist_data.ipynb"}
+    _write(nbformat.read(teacher, as_version=4).cells, tmp_path / "subs" / "ada" / teacher.name)
+    with pytest.raises(ValueError, match="holds folders, not notebooks: pass the students' folders"):
+        classroom.grade([tmp_path / "subs"], teacher.parent)
     with pytest.raises(ValueError, match="is neither a student's folder nor a notebook file"):
         classroom.grade([tmp_path / "nope.txt"], teacher.parent)
     with pytest.raises(ValueError, match="is not a folder"):
         classroom.grade([tmp_path], tmp_path / "missing")
+    (tmp_path / "bare").mkdir()
+    _write([v4.new_code_cell("x = 1")], tmp_path / "bare" / "notes.ipynb")
+    with pytest.raises(ValueError, match="bare holds no notebook with graded cells"):
+        classroom.grade([tmp_path / "subs" / "empty"], tmp_path / "bare")
+    (tmp_path / "bare" / "02_broken.ipynb").write_text("{")
+    with pytest.raises(ValueError, match=r"the teacher's 02_broken.ipynb is not a readable notebook \(NotJSONError"):
+        classroom.grade([tmp_path / "subs" / "empty"], tmp_path / "bare")
+
+
+def test_only_the_teachers_graded_cells_count_with_the_teachers_points(tmp_path):
+    teacher = _tiny(tmp_path / "src" / "01_a.ipynb", ["q1", "q2"])
+    nb = nbformat.read(teacher, as_version=4)
+    nb.cells[2].source = "q2 = 0"  # q2 is wrong
+    nb.cells[3].metadata["nbgrader"]["points"] = 50  # the teacher's 1 point comes back
+    nb.cells.insert(2, _graded_cell("pass", "q1_check", 10))  # a second copy of q1's check
+    nb.cells.append(_graded_cell("pass", "bonus", 50))  # a graded cell the teacher never wrote
+    _write(nb.cells, tmp_path / "subs" / "eve" / teacher.name)
+    book = classroom.grade([tmp_path / "subs" / "eve"], teacher.parent)
+    assert [(m.exercise, m.points, m.max_points) for m in book.marks] == [("q1", 1, 1), ("q2", 0, 1)]
+    (row,) = book.rows()
+    assert (row["total"], row["max"], list(row)[1:3]) == (1, 2, ["q1", "q2"])
+    assert "01_a: cell 3 (q1_check) ignored: a second cell with this grade_id" in row["notes"]
+    assert "01_a: cell 6 (bonus) ignored: not one of the teacher's graded cells" in row["notes"]
+
+
+def test_unreadable_renamed_and_missing_notebooks_are_rows_with_notes(tmp_path):
+    src = tmp_path / "src"
+    first, second = _tiny(src / "01_a.ipynb", ["q1", "q2"]), _tiny(src / "02_b.ipynb", ["q3"])
+    _write([v4.new_markdown_cell("# Welcome")], src / "00_intro.ipynb")  # no graded cells: not expected
+    subs = tmp_path / "subs"
+    (subs / "ann").mkdir(parents=True)
+    (subs / "ann" / "01_a.ipynb").write_text('{"cells": [')  # cut off while saving
+    _write(nbformat.read(first, as_version=4).cells, subs / "ben" / "01_a (1).ipynb")  # renamed, nothing else
+    _write(nbformat.read(second, as_version=4).cells, subs / "cat" / "02_b.ipynb")
+    book = classroom.grade(sorted(subs.iterdir()), src, csv_path=tmp_path / "g.csv")
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "g.csv").open())}
+    assert list(rows["ann"]) == ["student", "q1", "q2", "q3", "total", "max", "notes"]
+    totals = [(s, r["total"], r["max"]) for s, r in rows.items()]
+    assert totals == [("ann", "0", "3"), ("ben", "0", "3"), ("cat", "1", "3")]
+    assert book.failures == {
+        ("ann", "01_a"): "not graded: ann/01_a.ipynb is not a readable notebook "
+        "(NotJSONError: Notebook does not appear to be JSON: '{\"cells\": [')",
+        ("ann", "02_b"): "missing: ann/ has no 02_b.ipynb",
+        ("ben", "01_a (1).ipynb"): "not graded: not one of the teacher's notebooks; it holds the cells of "
+        "01_a.ipynb, so rename it 01_a.ipynb",
+        ("ben", "01_a"): "missing: ben/ has no 01_a.ipynb",
+        ("ben", "02_b"): "missing: ben/ has no 02_b.ipynb",
+        ("cat", "01_a"): "missing: cat/ has no 01_a.ipynb",
+    }
+    assert "00_intro" not in json.dumps(book.rows())
+
+
+def test_columns_follow_the_teachers_notebooks_and_cells_not_the_submission_order(tmp_path):
+    _tiny(tmp_path / "src" / "01_a.ipynb", ["q2", "q1"])
+    _tiny(tmp_path / "src" / "02_b.ipynb", ["q0"])
+    for name in ("01_a.ipynb", "02_b.ipynb"):
+        _write(nbformat.read(tmp_path / "src" / name, as_version=4).cells, tmp_path / "subs" / "fay" / name)
+    files = [tmp_path / "subs" / "fay" / "02_b.ipynb", tmp_path / "subs" / "fay" / "01_a.ipynb"]
+    book = classroom.grade(files, tmp_path / "src", csv_path=tmp_path / "g.csv")
+    assert book.exercises == ["q2", "q1", "q0"]
+    assert (tmp_path / "g.csv").read_text().startswith("student,q2,q1,q0,total,max,notes")
+
+
+def test_each_student_runs_in_a_scratch_folder_of_their_own(tmp_path):
+    """A notebook writes ../runs, ../figures and even into ../reference-run; none of it reaches the teacher's
+    folders or the next student, and the reference run is still there to read."""
+    course = tmp_path / "course"
+    (course / "reference-run").mkdir(parents=True)
+    (course / "reference-run" / "snapshots.npz").write_text("teacher")
+    (course / "figures").mkdir()
+    (course / "figures" / "05_losses.png").write_text("teacher")
+    quick_figure = f"graded-{tmp_path.name}.png"
+    writes = f"""import os, tempfile
+from pathlib import Path
+
+assert Path("../reference-run/snapshots.npz").read_text() == "teacher", "no reference run"
+assert Path(os.environ["DCGAN_LESSONS_REFERENCE_RUN"]).resolve() == Path("../reference-run").resolve()
+assert not Path("../runs/05_training").exists(), "another student's run is here"
+Path("../runs/05_training").mkdir(parents=True)
+Path("../figures").mkdir(exist_ok=True)
+for path in ("../runs/05_training/config.json", "../figures/05_losses.png", "../reference-run/snapshots.npz"):
+    Path(path).write_text("student")
+quick = Path(tempfile.gettempdir()) / "dcgan_lessons_quick_figures"
+quick.mkdir(exist_ok=True)
+(quick / "{quick_figure}").write_text("student")"""
+    notebook = _write([_graded_cell(writes, "runs_check", 1)], course / "notebooks" / "05_training.ipynb")
+    for student in ("ada", "bob"):
+        _write(nbformat.read(notebook, as_version=4).cells, tmp_path / "subs" / student / notebook.name)
+    book = classroom.grade(sorted((tmp_path / "subs").iterdir()), course / "notebooks")
+    assert [(m.student, m.points, m.message) for m in book.marks] == [("ada", 1, ""), ("bob", 1, "")]
+    assert sorted(p.name for p in course.iterdir()) == ["figures", "notebooks", "reference-run"]
+    assert [p.name for p in (course / "notebooks").iterdir()] == ["05_training.ipynb"]
+    assert (course / "figures" / "05_losses.png").read_text() == "teacher"
+    assert (course / "reference-run" / "snapshots.npz").read_text() == "teacher"
+    assert not (Path(tempfile.gettempdir()) / "dcgan_lessons_quick_figures" / quick_figure).exists()
 
 
 def _graded_notebooks() -> list:
@@ -195,10 +314,16 @@ def test_grading_real_notebooks_gives_full_marks_solved_and_zero_unsolved(tmp_pa
         [subs / "solved", subs / "unsolved"], ROOT / "notebooks", timeout=300, csv_path=tmp_path / "g.csv"
     )
     rows = {r["student"]: r for r in book.rows()}
-    expected = [ex.id for path in teacher for ex in for_notebook(path.stem)]
-    assert book.exercises == expected and not book.failures
-    assert rows["solved"]["total"] == rows["solved"]["max"] == sum(EXERCISES[e].points for e in expected)
-    assert rows["unsolved"]["total"] == 0 and rows["unsolved"]["max"] == sum(
-        EXERCISES[e].points for e in expected if EXERCISES[e].notebook == teacher[0].stem
-    )
-    assert (tmp_path / "g.csv").read_text().startswith("student," + ",".join(expected) + ",total,max,notes")
+    every = [ex.id for path in series(ROOT / "notebooks") for ex in for_notebook(path.stem)]  # ex01 ... ex16
+    handed_in = [ex.id for path in teacher for ex in for_notebook(path.stem)]
+    assert book.exercises == every
+    assert rows["solved"]["total"] == sum(EXERCISES[e].points for e in handed_in)
+    assert rows["unsolved"]["total"] == 0
+    assert rows["solved"]["max"] == rows["unsolved"]["max"] == sum(EXERCISES[e].points for e in every)
+    expected = {p.stem for p in series(ROOT / "notebooks") if for_notebook(p.stem)}
+    assert book.failures == {
+        (who, stem): f"missing: {who}/ has no {stem}.ipynb"
+        for who, handed in (("solved", teacher), ("unsolved", teacher[:1]))
+        for stem in sorted(expected - {p.stem for p in handed})
+    }
+    assert (tmp_path / "g.csv").read_text().startswith("student," + ",".join(every) + ",total,max,notes")
