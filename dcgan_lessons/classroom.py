@@ -251,15 +251,15 @@ def find_submissions(paths: Iterable[str | os.PathLike], expected: Iterable[str]
     found = {}
     for path in map(Path, paths):
         if path.is_dir():
-            notebooks = sorted(path.glob("*.ipynb"))
+            student, notebooks = path.resolve().name, sorted(path.glob("*.ipynb"))
             if not notebooks and any(sub.is_dir() and any(sub.glob("*.ipynb")) for sub in path.iterdir()):
                 raise ValueError(
                     f"{path} holds folders, not notebooks: pass the students' folders ({path}/*), not their parent"
                 )
             for name in expected:
-                found.setdefault((path.name, name), path / name if (path / name).is_file() else None)
+                found.setdefault((student, name), path / name if (path / name).is_file() else None)
             for notebook in notebooks:
-                found.setdefault((path.name, notebook.name), notebook)
+                found.setdefault((student, notebook.name), notebook)
         elif path.suffix == ".ipynb" and path.is_file():
             found.setdefault((path.resolve().parent.name, path.name), path)
         else:
@@ -267,14 +267,18 @@ def find_submissions(paths: Iterable[str | os.PathLike], expected: Iterable[str]
     return [(student, name, path) for (student, name), path in found.items()]
 
 
+def _grade_ids(nb) -> set[str]:
+    return {i for c in nb.cells if isinstance(i := _nbgrader(c).get("grade_id"), str)}
+
+
 def _stray(path: Path, expected: dict) -> str:
     """Why a notebook with a name the teacher does not use earns nothing, and which name it should have."""
     why = "not graded: not one of the teacher's notebooks"
     try:
-        ids = {_nbgrader(c).get("grade_id") for c in read_notebook(path).cells} - {None}
+        ids = _grade_ids(read_notebook(path))
     except Unreadable:
         ids = set()
-    overlap = {name: len(ids & {_nbgrader(c).get("grade_id") for c in nb.cells}) for name, nb in expected.items()}
+    overlap = {name: len(ids & _grade_ids(nb)) for name, nb in expected.items()}
     best = max(overlap, key=overlap.get)
     if overlap[best]:
         return f"{why}; it holds the cells of {best}, so rename it {best}"
