@@ -136,6 +136,8 @@ def lab_settings(folder: Path) -> None:
 def lab(tmp_path_factory):
     """JupyterLab over a temporary copy of the project, kernels in quick settings; always stopped."""
     require(webdriver is not None, "selenium is not installed (pip install selenium)")
+    require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    require(CHROMEDRIVER.exists(), f"{CHROMEDRIVER} is missing (apt-get install chromium-driver)")
     base = tmp_path_factory.mktemp("browser")
     root = base / "project"
     (root / "notebooks").mkdir(parents=True)
@@ -222,8 +224,6 @@ def stop_lab(server: Lab) -> None:
 
 @pytest.fixture(scope="module")
 def browser(lab, tmp_path_factory):
-    require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    require(CHROMEDRIVER.exists(), f"{CHROMEDRIVER} is missing (apt-get install chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
