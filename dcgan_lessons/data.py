@@ -122,7 +122,7 @@ def mnist_folder(folder: str | os.PathLike | None = None) -> Path | None:
     for candidate in tried:
         if candidate.is_dir():
             return candidate.resolve()
-    names = " or ".join(str(p.absolute()) for p in dict.fromkeys(p.absolute() for p in tried))
+    names = " or ".join(dict.fromkeys(os.path.abspath(p) for p in tried))
     raise MnistError(
         f"MNIST folder {names} (from {source}) does not exist. Point {source} at the folder that "
         f"holds the four IDX files, or unset it to let Keras download MNIST."

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 QUICK_VARIABLE = "DCGAN_LESSONS_QUICK"
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path("notebooks")  # the series, from the project folder (the current directory)
 
 
 def quick() -> bool:

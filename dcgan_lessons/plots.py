@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-FIGURES_DIR = Path(__file__).resolve().parent.parent / "figures"
+FIGURES_VARIABLE = "DCGAN_LESSONS_FIGURES"
 
 
 def tile(images: np.ndarray, columns: int = 10, pad: int = 2) -> np.ndarray:
@@ -24,15 +24,18 @@ def tile(images: np.ndarray, columns: int = 10, pad: int = 2) -> np.ndarray:
 
 
 def figures_dir() -> Path:
-    """Where notebooks save their figures: the project's ``figures/``, except in quick mode (CI,
-    nbval), whose small-settings figures go to a temporary folder instead of over the real ones."""
+    """Where notebooks save their figures: ``$DCGAN_LESSONS_FIGURES`` if set, else ``../figures`` beside
+    the notebook's folder (the project's ``figures/`` for the series). Quick mode (CI, nbval) writes its
+    small-settings figures to a temporary folder instead of over the real ones. Never a folder derived
+    from where the package is installed."""
     from .notebooks import quick
 
     if quick():
         folder = Path(tempfile.gettempdir()) / "dcgan_lessons_quick_figures"
-        folder.mkdir(exist_ok=True)
-        return folder
-    return FIGURES_DIR
+    else:
+        folder = Path(os.environ.get(FIGURES_VARIABLE) or Path.cwd().parent / "figures")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:

@@ -420,16 +420,17 @@ def train(
         )
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    with locked(run_dir):
-        try:
-            first_epoch = _prepare_folder(run_dir, config, resume, overwrite)
-            return _train_locked(config, run_dir, first_epoch, mnist.train_images, steps, verbose)
-        except BaseException:
-            _undo_unfinished(run_dir)
-            raise
-        finally:
-            if created and not any(run_dir.iterdir()):
-                run_dir.rmdir()
+    try:
+        with locked(run_dir):
+            try:
+                first_epoch = _prepare_folder(run_dir, config, resume, overwrite)
+                return _train_locked(config, run_dir, first_epoch, mnist.train_images, steps, verbose)
+            except BaseException:
+                _undo_unfinished(run_dir)
+                raise
+    finally:
+        if created and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
 
 
 def _undo_unfinished(run_dir: Path) -> None:

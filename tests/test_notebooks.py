@@ -46,3 +46,30 @@ def test_papermill_parameters_reach_the_run(tmp_path):
     assert (config["epochs"], config["subset"], config["lr"], config["seed"]) == (1, 2048, 2e-4, 3)
     assert config["alpha"] == 0.3 and config["preset"] == "report"  # untouched parameters keep the report's
     assert config["steps_per_epoch"] == 64
+
+
+@pytest.mark.parametrize(
+    "parameters, steps, snapshots",
+    [
+        # an odd subset (31 steps), two epochs, snapshots every 7 steps: neither divides the epoch
+        ({"epochs": 2, "subset": 1000, "snapshot_every": 7}, 31, [0, 7, 14, 21, 28, 31, 35, 42, 49, 56, 62]),
+        # snapshots rarer than an epoch (32 steps): each epoch's end still has one
+        ({"epochs": 1, "subset": 1024, "snapshot_every": 50}, 32, [0, 32]),
+    ],
+    ids=["odd subset, two epochs", "snapshot_every longer than an epoch"],
+)
+def test_training_notebook_runs_with_a_teachers_parameters(tmp_path, parameters, steps, snapshots):
+    import dcgan_lessons as dl
+
+    run_dir = tmp_path / "run"
+    pm.execute_notebook(
+        ROOT / "notebooks" / "05_training.ipynb",
+        tmp_path / "out.ipynb",
+        parameters={**parameters, "run_dir": str(run_dir)},
+        cwd=ROOT / "notebooks",
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    run = dl.load_run(run_dir)
+    assert run.config["steps_per_epoch"] == steps and run.complete
+    assert run.snapshots().steps.tolist() == snapshots

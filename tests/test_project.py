@@ -3,8 +3,12 @@
 import re
 
 import numpy as np
-import tomllib
 import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from tests.conftest import ROOT
 
@@ -54,10 +58,13 @@ def test_save_figure_writes_a_png(tmp_path):
     assert path == tmp_path / "00_test.png" and path.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_quick_runs_keep_their_figures_out_of_the_project(monkeypatch):
+def test_quick_runs_keep_their_figures_out_of_the_project(monkeypatch, tmp_path):
     from dcgan_lessons import plots
 
     monkeypatch.setenv("DCGAN_LESSONS_QUICK", "0")
+    monkeypatch.chdir(ROOT / "notebooks")  # where the notebooks' kernels run
     assert plots.figures_dir() == ROOT / "figures"
+    monkeypatch.setenv("DCGAN_LESSONS_FIGURES", str(tmp_path))
+    assert plots.figures_dir() == tmp_path
     monkeypatch.setenv("DCGAN_LESSONS_QUICK", "1")
     assert plots.figures_dir() != ROOT / "figures" and plots.figures_dir().is_dir()
