@@ -1,8 +1,9 @@
 """dcgan_lessons: the package behind the DCGAN-on-MNIST notebook series.
 
-Importing it starts TensorFlow quietly (without the C++ start-up chatter that would otherwise
-land in every notebook), so import it before tensorflow or keras. Its names and submodules load
-on first use: ``dl.train``, ``dl.plots``, ``dl.notebooks``, ...
+Importing it makes TensorFlow start quietly whenever it is first imported (without the C++ start-up
+chatter that would otherwise land in every notebook), so import it before tensorflow or keras. It
+does not import TensorFlow itself: its names and submodules load on first use (``dl.train``,
+``dl.plots``, ``dl.notebooks``, ...), and only those that need TensorFlow import it.
 """
 
 import importlib
@@ -14,7 +15,9 @@ __version__ = "0.1.0"
 # TensorFlow reads this when it is first imported: keep its C++ start-up chatter out of notebooks.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import _quiet  # noqa: E402, F401  (TensorFlow, quietly, before anyone else imports it)
+from ._quiet import install  # noqa: E402
+
+install()
 
 _EXPORTS = {
     "PRESETS": "config",

@@ -6,11 +6,12 @@ Bad values get one clear line and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import GENERATOR_LOSSES, PRECISIONS, PRESETS, make_config
+from .config import TrainConfig, make_config
 from .data import MnistError
 from .runs import RunError
 
@@ -39,32 +40,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, with its help; unset flags stay None (the preset's or run's value)."""
+    for field in dataclasses.fields(TrainConfig):
+        meta = field.metadata
+        flag = meta["flag"] or "--" + field.name.replace("_", "-")
+        kwargs = {"dest": field.name, "default": None, "help": meta["help"]}
+        if meta["choices"]:
+            parser.add_argument(flag, choices=meta["choices"], **kwargs)
+        elif field.type in ("bool", bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        elif "int" in str(field.type):
+            parser.add_argument(flag, type=int if field.name == "seed" else _positive_int, **kwargs)
+        else:
+            parser.add_argument(flag, type=float, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dcgan-lessons", description="Train, sample and study a DCGAN on MNIST.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train the DCGAN into a run folder")
     train.add_argument("--run-dir", required=True, type=Path, help="folder to write the run into")
-    train.add_argument("--preset", choices=sorted(PRESETS), help="base settings (default: report)")
-    train.add_argument("--epochs", type=_positive_int, help="default 35 (the report's)")
-    train.add_argument("--batch-size", type=_positive_int, help="default 32")
-    train.add_argument("--lr", type=float, help="Adam learning rate (report 3e-4, paper 2e-4)")
-    train.add_argument("--beta1", type=float, dest="beta_1", help="Adam beta_1, default 0.5")
-    train.add_argument("--alpha", type=float, help="LeakyReLU slope (report 0.3, paper 0.2)")
-    train.add_argument("--latent-dim", type=_positive_int, help="size of z, default 100")
-    train.add_argument("--seed", type=int, help="default 0")
-    train.add_argument("--subset", type=_positive_int, help="train on a seeded subset of N images")
-    train.add_argument("--snapshot-every", type=_positive_int, help="steps between snapshots (default: 4 an epoch)")
-    train.add_argument("--snapshot-size", type=_positive_int, help="how many fixed z to follow (default 500)")
-    train.add_argument("--precision", choices=sorted(PRECISIONS), help="default float32")
-    train.add_argument("--g-loss", choices=GENERATOR_LOSSES, help="generator loss")
-    train.add_argument("--label-smoothing", type=float, help="one-sided: real labels become 1 - s")
-    train.add_argument("--no-xla", dest="xla", action="store_const", const=False, help="turn XLA compilation off")
+    _add_settings(train)
     train.add_argument("--mnist-dir", type=Path, help="folder with the MNIST IDX files (default: $MNIST_DIR)")
     train.add_argument(
         "--resume", action="store_true", help="continue the run in --run-dir with its own settings (--epochs extends)"
     )
-    train.add_argument("--overwrite", action="store_true", help="replace whatever --run-dir holds")
+    train.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir (kept until epoch 1)")
 
     sample = sub.add_parser("sample", help="write N generated digits as uint8 (N, 28, 28) .npy")
     sample.add_argument("run_dir", type=Path)
@@ -94,22 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-TRAIN_SETTINGS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "beta_1",
-    "alpha",
-    "latent_dim",
-    "seed",
-    "subset",
-    "snapshot_every",
-    "snapshot_size",
-    "precision",
-    "g_loss",
-    "label_smoothing",
-    "xla",
-)
+TRAIN_SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "preset")
 
 
 def _train_config(args: argparse.Namespace):

@@ -20,26 +20,34 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def setting(default, help: str, flag: str | None = None, choices=None):
+    """A field of :class:`TrainConfig` with what the command line says about it (one place for both)."""
+    return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every hyperparameter of a run. The defaults are the report's settings."""
+    """Every hyperparameter of a run. The defaults are the report's settings. The command line's
+    ``train`` flags are made from these fields (``--batch-size`` for ``batch_size``, ...)."""
 
-    epochs: int = 35
-    batch_size: int = 32
-    lr: float = 3e-4
-    beta_1: float = 0.5
-    alpha: float = 0.3
-    latent_dim: int = 100
-    seed: int = 0
-    subset: int | None = None
-    snapshot_every: int | None = None  # steps; None: four per epoch. Every epoch's end has one too.
-    snapshot_size: int = 500
-    log_every: int = 50
-    precision: str = "float32"
-    xla: bool = True
-    g_loss: str = "non_saturating"
-    label_smoothing: float = 0.0
-    preset: str = "report"
+    epochs: int = setting(35, "epochs to train (the report's 35)")
+    batch_size: int = setting(32, "images per step (the report's 32)")
+    lr: float = setting(3e-4, "Adam learning rate (report 3e-4, paper 2e-4)")
+    beta_1: float = setting(0.5, "Adam beta_1 (0.5)", flag="--beta1")
+    alpha: float = setting(0.3, "LeakyReLU slope in D (report 0.3, paper 0.2)")
+    latent_dim: int = setting(100, "size of z (100)")
+    seed: int = setting(0, "seed of weights, data order and noise (0)")
+    subset: int | None = setting(None, "train on a seeded subset of N images (default: all 60,000)")
+    snapshot_every: int | None = setting(
+        None, "steps between snapshots of the fixed noise (default: 4 an epoch); every epoch's end has one too"
+    )
+    snapshot_size: int = setting(500, "how many fixed z to follow (500)")
+    log_every: int = setting(50, "steps between history rows (50)")
+    precision: str = setting("float32", "number format of the models", choices=tuple(PRECISIONS))
+    xla: bool = setting(True, "compile the step with XLA (--no-xla: plain TensorFlow)")
+    g_loss: str = setting("non_saturating", "generator loss", choices=GENERATOR_LOSSES)
+    label_smoothing: float = setting(0.0, "one-sided label smoothing: real labels become 1 - s (0)")
+    preset: str = setting("report", "base settings that the flags change", choices=tuple(PRESETS))
 
     def __post_init__(self):
         problems = []

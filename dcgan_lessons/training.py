@@ -18,9 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import (
-    __version__,  # noqa: F401  (import TensorFlow quietly, before keras)
-)
+from . import __version__
 from .config import PRECISIONS, TrainConfig, config_to_resume
 from .data import load_mnist, make_dataset, steps_per_epoch, to_uint8
 from .losses import discriminator_loss, generator_loss

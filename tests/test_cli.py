@@ -66,3 +66,28 @@ def test_bad_values_get_one_clear_line(args, message):
 def test_sample_refuses_a_folder_that_is_not_a_run(tmp_path):
     result = _cli("sample", str(tmp_path), "--out", str(tmp_path / "x.npy"))
     assert result.returncode == 2 and "is not a run folder" in result.stderr
+
+
+def test_readme_lists_every_train_flag():
+    import re
+
+    from dcgan_lessons.cli import build_parser
+
+    from tests.conftest import ROOT
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    flags = {f for a in train._actions for f in a.option_strings if f.startswith("--") and f != "--help"}
+    flags -= {"--run-dir"}
+    readme = (ROOT / "README.md").read_text()
+    listed = re.search(r"`dcgan-lessons train --help` lists every setting: `(.*?)`", readme, re.S).group(1)
+    assert set(listed.replace("/", " ").split()) == flags
+
+
+def test_every_config_field_has_a_flag_and_a_negative_seed_is_refused(capfd):
+    import dataclasses
+
+    from dcgan_lessons.cli import TRAIN_SETTINGS
+
+    assert set(TRAIN_SETTINGS) == {f.name for f in dataclasses.fields(dl.TrainConfig)} - {"preset"}
+    assert main(["train", "--run-dir", "x", "--seed", "-1"]) == 2
+    assert "seed must be a whole number of at least 0" in capfd.readouterr().err

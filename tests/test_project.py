@@ -68,3 +68,16 @@ def test_quick_runs_keep_their_figures_out_of_the_project(monkeypatch, tmp_path)
     assert plots.figures_dir() == tmp_path
     monkeypatch.setenv("DCGAN_LESSONS_QUICK", "1")
     assert plots.figures_dir() != ROOT / "figures" and plots.figures_dir().is_dir()
+
+
+def test_help_assign_and_grade_do_not_start_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys, dcgan_lessons.cli, dcgan_lessons.classroom; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    # ... and TensorFlow, imported later by anyone, starts without its C++ chatter on stderr
+    code = "import dcgan_lessons, tensorflow as tf; print(tf.reduce_sum(tf.ones(3)).numpy())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "3.0" and result.stderr == ""
