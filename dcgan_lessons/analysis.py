@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import write_json
 from .judge import CLASSES, MODE_SHARE, Judge, Judgement, load_judge, metrics_of, reference_metrics
-from .runs import Run, RunError, load_run, write_json
+from .runs import Run, RunError, load_run
 
 CONFIDENT = 0.9  # a digit the judge gives at least this probability counts as confident
 

@@ -167,7 +167,7 @@ class Gradebook:
         return rows
 
     def write_csv(self, path: str | os.PathLike) -> Path:
-        from .runs import write_with
+        from .files import write_with
 
         columns = ["student", *self.exercises, "total", "max", "notes"]
 

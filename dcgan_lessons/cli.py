@@ -166,7 +166,8 @@ def _train(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .runs import atomic_path, load_run
+    from .files import atomic_path
+    from .runs import load_run
     from .training import iter_samples
 
     if args.out.is_dir():
@@ -242,7 +243,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .runs import describe_os_error
+    from .files import describe_os_error
 
     args = build_parser().parse_args(argv)
     try:

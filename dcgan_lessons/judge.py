@@ -47,7 +47,7 @@ import numpy as np
 from keras import layers
 
 from .data import load_mnist, mnist_folder
-from .runs import write_npz, write_with
+from .files import write_npz, write_with
 
 CACHE_VARIABLE = "DCGAN_LESSONS_CACHE"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"

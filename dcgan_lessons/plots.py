@@ -41,7 +41,7 @@ def figures_dir() -> Path:
 def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
     """Save a matplotlib figure as ``<name>.png`` in :func:`figures_dir` (atomically), for the README
     and slides; returns the path. ``name`` is a stable id such as ``"02_generator_shapes"``."""
-    from .runs import write_with
+    from .files import write_with
 
     path = Path(folder or figures_dir()) / f"{name}.png"
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
@@ -102,7 +102,7 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, seconds_per_fram
     """Write uint8 frames as a looping GIF (atomically); the last frame is held a little longer."""
     from PIL import Image
 
-    from .runs import write_with
+    from .files import write_with
 
     images = [
         Image.fromarray(frame).resize((frame.shape[1] * 2, frame.shape[0] * 2), Image.NEAREST) for frame in frames

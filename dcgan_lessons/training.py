@@ -21,6 +21,7 @@ import tensorflow as tf
 from . import __version__
 from .config import PRECISIONS, TrainConfig, config_to_resume
 from .data import load_mnist, make_dataset, steps_per_epoch, to_uint8
+from .files import write_json, write_npz, write_with
 from .losses import discriminator_loss, generator_loss
 from .models import build_discriminator, build_generator
 from .runs import (
@@ -38,9 +39,6 @@ from .runs import (
     checkpoints,
     load_run,
     locked,
-    write_json,
-    write_npz,
-    write_with,
 )
 
 

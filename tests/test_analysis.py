@@ -6,7 +6,7 @@ import dcgan_lessons as dl
 from dcgan_lessons import analysis as an
 from dcgan_lessons import judge as jd
 from dcgan_lessons.cli import main
-from dcgan_lessons.runs import write_json, write_npz
+from dcgan_lessons.files import write_json, write_npz
 
 import numpy as np
 import pytest

@@ -11,7 +11,8 @@ import dcgan_lessons as dl
 from dcgan_lessons import training
 from dcgan_lessons.cli import main
 from dcgan_lessons.data import MnistError, load_mnist, read_idx
-from dcgan_lessons.runs import LOCK, RunError, checkpoints, locked, write_json, write_npz
+from dcgan_lessons.files import write_json, write_npz
+from dcgan_lessons.runs import LOCK, RunError, checkpoints, locked
 
 import numpy as np
 import pytest
@@ -302,12 +303,12 @@ def test_damaged_files_are_named(short_run, tmp_path, capfd):
 
 
 def test_full_disk_and_permissions_are_one_line(short_run, tmp_path, capfd, monkeypatch):
-    from dcgan_lessons import runs
+    from dcgan_lessons import files, runs
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.npy"))
 
-    monkeypatch.setattr(runs.tempfile, "mkstemp", full)
+    monkeypatch.setattr(files.tempfile, "mkstemp", full)
     err = _one_line(capfd, "sample", str(short_run.path), "--out", str(tmp_path / "x.npy"))
     assert "no space left on the device while writing" in err and "x.npy" in err
     monkeypatch.undo()
