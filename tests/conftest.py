@@ -24,7 +24,7 @@ def full_mnist_dir() -> Path:
     folder = os.environ.get("MNIST_DIR")
     if not folder or not Path(folder).is_dir():
         pytest.skip("the full MNIST is not here: set MNIST_DIR (CI sets it to ../shared/mnist)")
-    return Path(folder)
+    return Path(folder).resolve()
 
 
 QUICK = dict(epochs=2, batch_size=32, subset=256, log_every=2, snapshot_every=4, snapshot_size=40, xla=False)
