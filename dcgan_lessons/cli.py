@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
     notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
 
+    lessons = sub.add_parser("lessons", help="check (or --sync) the notebooks' lesson cells against the package")
+    lessons.add_argument("paths", nargs="*", type=Path, help="notebooks (default: the whole series)")
+    lessons.add_argument("--sync", action="store_true", help="rewrite the lesson cells from the package's source")
+
     analyze = sub.add_parser("analyze", help="which digit each fixed z draws over a run, and how often it switches")
     analyze.add_argument("run_dir", type=Path)
     analyze.add_argument("--json", action="store_true", help="print everything as JSON")
@@ -220,6 +224,21 @@ def _notebooks(args: argparse.Namespace) -> int:
     execute(paths, quick_settings=args.quick)
     print(f"Executed {len(paths)} notebook(s); their outputs are saved in place.")
     return 0
+
+
+@command("lessons")
+def _lessons(args: argparse.Namespace) -> int:
+    from .lessons import check, sync
+    from .notebooks import series
+
+    paths = args.paths or series()
+    if args.sync:
+        changed = sync(paths)
+        print(f"Rewrote the lesson cells of {len(changed)} notebook(s): {', '.join(p.name for p in changed) or '-'}")
+        return 0
+    problems = check(paths)
+    print("\n".join(problems) or f"The lesson cells of {len(paths)} notebook(s) agree with the package.")
+    return 1 if problems else 0
 
 
 @command("analyze")

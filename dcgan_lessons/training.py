@@ -10,7 +10,7 @@ import platform
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,12 +112,30 @@ class DCGAN(keras.Model):
         ]
 
 
-def build_gan(config: TrainConfig) -> DCGAN:
-    """The report's two models, wrapped and compiled with Adam as ``config`` says."""
+def build_gan(
+    config: TrainConfig,
+    generator: keras.Model | None = None,
+    discriminator: keras.Model | None = None,
+    step: Callable | None = None,
+) -> DCGAN:
+    """The report's two models (or your own), wrapped and compiled with Adam as ``config`` says.
+
+    ``step`` replaces :meth:`DCGAN.train_step` (a function of ``(self, real_images)``): change the
+    game in a notebook and train it with everything else as it is."""
     dtype = PRECISIONS[config.precision]
-    gan = DCGAN(
-        build_generator(config.latent_dim, seed=config.seed, dtype=dtype),
-        build_discriminator(config.alpha, seed=config.seed, dtype=dtype),
+    if generator is None:
+        generator = build_generator(config.latent_dim, seed=config.seed, dtype=dtype)
+    if discriminator is None:
+        discriminator = build_discriminator(config.alpha, seed=config.seed, dtype=dtype)
+    if generator.input_shape[-1] != config.latent_dim:
+        raise ValueError(
+            f"the generator takes z of size {generator.input_shape[-1]} but latent_dim is {config.latent_dim}; "
+            f"make them agree"
+        )
+    gan_class = DCGAN if step is None else type("DCGAN", (DCGAN,), {"train_step": step})
+    gan = gan_class(
+        generator,
+        discriminator,
         g_loss=config.g_loss,
         label_smoothing=config.label_smoothing,
         seed=config.seed,
@@ -393,8 +411,16 @@ def train(
     overwrite: bool = False,
     mnist_dir: str | os.PathLike | None = None,
     verbose: int | str = "auto",
+    generator: keras.Model | None = None,
+    discriminator: keras.Model | None = None,
+    step: Callable | None = None,
 ) -> Run:
     """Train the DCGAN on MNIST as ``config`` says and write the run folder; returns the run.
+
+    ``generator``, ``discriminator`` (untrained Keras models) and ``step`` (a ``train_step(self,
+    real_images)``) train your own pieces instead of the package's, with the same run folder,
+    snapshots, resume and analysis; ``config.json`` records which pieces were yours, and resuming such
+    a run asks for them again.
 
     With ``resume`` an interrupted run continues from its last finished epoch and ends where an
     uninterrupted one would (the data order, noise and weights depend only on the seed); without a
@@ -420,7 +446,17 @@ def train(
         with locked(run_dir):
             try:
                 first_epoch = _prepare_folder(run_dir, config, resume, overwrite)
-                return _train_locked(config, run_dir, first_epoch, mnist.train_images, steps, verbose)
+                pieces = {"generator": generator, "discriminator": discriminator, "step": step}
+                custom = sorted(name for name, piece in pieces.items() if piece is not None)
+                stored = load_run(run_dir).config.get("custom", []) if first_epoch else custom
+                if stored != custom:
+                    raise RunError(
+                        f"{run_dir} was trained with your own pieces ({', '.join(stored) or 'none'}), "
+                        f"not these ({', '.join(custom) or 'none'}); resume it with the same pieces."
+                    )
+                keras.utils.set_random_seed(config.seed)
+                gan = build_gan(config, generator, discriminator, step)
+                return _train_locked(gan, config, run_dir, first_epoch, mnist.train_images, steps, verbose, custom)
             except BaseException:
                 _undo_unfinished(run_dir)
                 raise
@@ -440,10 +476,15 @@ def _undo_unfinished(run_dir: Path) -> None:
 
 
 def _train_locked(
-    config: TrainConfig, run_dir: Path, first_epoch: int, images: np.ndarray, steps: int, verbose: int | str
+    gan: DCGAN,
+    config: TrainConfig,
+    run_dir: Path,
+    first_epoch: int,
+    images: np.ndarray,
+    steps: int,
+    verbose: int | str,
+    custom: list[str],
 ) -> Run:
-    keras.utils.set_random_seed(config.seed)
-    gan = build_gan(config)
     if first_epoch:
         record = load_checkpoint(checkpoints(run_dir)[first_epoch], gan)
         write_run_files(run_dir, gan, record, first_epoch)  # repairs a folder a kill left half-written
@@ -461,6 +502,7 @@ def _train_locked(
             **config.to_dict(),
             "steps_per_epoch": steps,
             "train_images": steps * config.batch_size,
+            "custom": custom,
             "versions": _versions(),
         },
     )
