@@ -84,15 +84,30 @@ def check(paths: list[str | os.PathLike]) -> list[str]:
     return problems
 
 
+def _sync_exercises(nb, notebook: str) -> bool:
+    """Put the registry's current exercise cells (task, answer, check) in place of the notebook's."""
+    from .exercises import exercise_cells, for_notebook
+
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    dirty = False
+    for exercise in for_notebook(notebook):
+        for new in exercise_cells(exercise.id):
+            old = by_id.get(new.metadata["nbgrader"]["grade_id"])
+            if old is not None and (old.source, old.metadata.get("nbgrader")) != (new.source, new.metadata["nbgrader"]):
+                old.source, old.metadata["nbgrader"], dirty = new.source, new.metadata["nbgrader"], True
+    return dirty
+
+
 def sync(paths: list[str | os.PathLike]) -> list[Path]:
     """Rewrite every definition in the lesson cells from the package's current source (imports and
-    constants are kept as they are); returns the notebooks that changed."""
+    constants are kept as they are), and the exercise cells from the exercise registry; returns the
+    notebooks that changed."""
     import nbformat
 
     changed = []
     for path in map(Path, paths):
         nb = nbformat.read(path, as_version=4)
-        dirty = False
+        dirty = _sync_exercises(nb, path.stem)
         for index, module_name, code in lesson_cells(nb):
             module = importlib.import_module(module_name)
             lines = code.splitlines()

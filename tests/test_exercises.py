@@ -285,3 +285,17 @@ def test_rendered_cells_are_ruff_clean(exercise_id):
             cwd=ROOT,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_the_notebooks_exercise_cells_are_the_registrys(exercise_id):
+    import nbformat
+
+    ex = EXERCISES[exercise_id]
+    nb = nbformat.read(ROOT / "notebooks" / f"{ex.notebook}.ipynb", as_version=4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    for cell in exercises.exercise_cells(exercise_id):
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        assert grade_id in by_id, f"{ex.notebook} has no cell {grade_id}"
+        assert by_id[grade_id].source == cell.source, f"{ex.notebook}, {grade_id} differs from the registry"
+        assert by_id[grade_id].metadata["nbgrader"] == cell.metadata["nbgrader"]

@@ -1,0 +1,67 @@
+"""Exercises of notebook 07: spherical interpolation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _array, _call, _close, _register, _Wrong
+
+
+def _check_slerp(slerp_by_hand, hidden: bool = False, **_) -> str:
+    from ..latent import lerp, slerp
+
+    z0, z1 = np.random.default_rng(4).standard_normal((2, 100))
+    cases = [(z0, z1, t) for t in (0.0, 0.25, 0.5, 1.0)]
+    if hidden:
+        e0, e1 = np.eye(3)[:2]
+        cases = [(e0, e1, 0.5), (z0, 2 * z0, 0.3), (z1, z0, 0.8)]
+    for a, b, t in cases:
+        got = _array(_call(slerp_by_hand, a, b, t), a.shape, f"slerp_by_hand(z0, z1, {t})")
+        want = slerp(a, b, t)
+        if _close(got, want, rtol=1e-4, atol=1e-5):
+            continue
+        where = f"at t = {t}"
+        if np.isnan(got).any():
+            raise _Wrong(
+                f"{where} you returned NaN: the cosine of the angle is z0 . z1 / (|z0| |z1|), clip it to [-1, 1] "
+                "before arccos, and when the angle is 0 (parallel vectors) return the straight line instead"
+            )
+        if _close(got, lerp(a, b, t), rtol=1e-4, atol=1e-5):
+            raise _Wrong(
+                f"{where} that is the straight line (lerp): its norm there is {np.linalg.norm(got):.2f}, "
+                f"inside the shell, where slerp keeps {np.linalg.norm(want):.2f}"
+            )
+        if _close(got, slerp(a, b, 1 - t), rtol=1e-4, atol=1e-5):
+            raise _Wrong(f"{where} you went from z1 to z0: t = 0 must give z0 and t = 1 give z1")
+        raise _Wrong(f"{where} your point is {np.linalg.norm(got - want):.3f} away from the package's slerp")
+    return "slerp keeps the walk on the shell where the generator's training noise lives (norm about 10)."
+
+
+_register(
+    id="ex16",
+    notebook="07_evaluation_and_latent_space",
+    title="Spherical interpolation by hand",
+    task="""
+Write `slerp_by_hand(z0, z1, t)` with NumPy, from the formula above: the point a fraction `t` (a number in
+[0, 1]) of the way from `z0` to `z1` along the great circle. Compute $\\omega$ from the normalised dot product
+(clip it to $[-1, 1]$ before `np.arccos`), and return the straight line when $\\omega$ is (almost) 0.
+The check compares with the package's `latent.slerp`, shown in the next cell.
+""",
+    answer="slerp_by_hand",
+    template='''
+    def slerp_by_hand(z0, z1, t):
+        """The point at fraction t of the great circle from z0 to z1."""
+        z0, z1 = np.asarray(z0, dtype="float64"), np.asarray(z1, dtype="float64")
+        {solution}
+    ''',
+    solution="""
+    cosine = z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))
+    if omega < 1e-6:
+        return (1 - t) * z0 + t * z1
+    return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    """,
+    hint="omega = np.arccos(np.clip(z0 @ z1 / (|z0| |z1|), -1, 1)); the weights are sin((1 - t) omega) / sin(omega) "
+    "for z0 and sin(t omega) / sin(omega) for z1.",
+    checker=_check_slerp,
+)
