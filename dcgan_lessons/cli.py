@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--ema", action="store_true", help="draw from the generator's average (runs with --ema)")
 
     assign = sub.add_parser("assign", help="write student versions: solutions stubbed, hidden tests removed")
     assign.add_argument("src_dir", type=Path, help="folder with the teacher's notebooks")
@@ -182,7 +183,7 @@ def _sample(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:  # written batch by batch: a million digits need no more memory than 1024
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(args.n, 28, 28))
         start = 0
-        for batch in iter_samples(run, args.n, args.seed):
+        for batch in iter_samples(run, args.n, args.seed, ema=args.ema):
             out[start : start + len(batch)] = batch
             start += len(batch)
         out.flush()

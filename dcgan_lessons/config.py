@@ -47,6 +47,12 @@ class TrainConfig:
     xla: bool = setting(True, "compile the step with XLA (--no-xla: plain TensorFlow)")
     g_loss: str = setting("non_saturating", "generator loss", choices=GENERATOR_LOSSES)
     label_smoothing: float = setting(0.0, "one-sided label smoothing: real labels become 1 - s (0)")
+    d_lr: float | None = setting(None, "the discriminator's own Adam learning rate (two time scales; default: --lr)")
+    d_input_bn: bool = setting(
+        True, "batch normalization after D's first layer (the report's; --no-d-input-bn: the paper's)"
+    )
+    spectral_norm: bool = setting(False, "spectral normalization on D's weight layers (Miyato et al. 2018)")
+    ema: float | None = setting(None, "keep an exponential moving average of G's weights with this decay, e.g. 0.999")
     preset: str = setting("report", "base settings that the flags change", choices=tuple(PRESETS))
 
     def __post_init__(self):
@@ -60,16 +66,25 @@ class TrainConfig:
                 problems.append(f"{name} must be a whole number of at least 1 (or None), got {value!r}")
         if self.subset is not None and isinstance(self.subset, int) and self.subset < self.batch_size:
             problems.append(f"subset ({self.subset}) must hold at least one batch of {self.batch_size}")
-        for name in ("lr", "beta_1", "alpha", "label_smoothing"):
+        for name in ("lr", "beta_1", "alpha", "label_smoothing", "d_lr", "ema"):
             value = getattr(self, name)
+            if value is None and name in ("d_lr", "ema"):
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 problems.append(f"{name} must be a finite number, got {value!r}")
+        for name in ("xla", "d_input_bn", "spectral_norm"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             problems.append(f"seed must be a whole number of at least 0, got {self.seed!r}")
         if problems:  # the range checks below need finite numbers
             raise ValueError("; ".join(problems))
         if not self.lr > 0:
             problems.append(f"lr must be positive, got {self.lr!r}")
+        if self.d_lr is not None and not self.d_lr > 0:
+            problems.append(f"d_lr must be positive, got {self.d_lr!r}")
+        if self.ema is not None and not 0 < self.ema < 1:
+            problems.append(f"ema (the averaging decay) must be in (0, 1), e.g. 0.999, got {self.ema!r}")
         if not 0 <= self.beta_1 < 1:
             problems.append(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
         if not self.alpha >= 0:

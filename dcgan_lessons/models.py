@@ -65,23 +65,33 @@ def build_discriminator(
     filters: tuple[int, int] = (64, 128),
     seed: int | None = None,
     dtype: str | None = None,
+    input_bn: bool = True,
+    spectral_norm: bool = False,
 ) -> keras.Sequential:
     """28x28x1 -> Conv 64 (s2) -> BN -> LeakyReLU(alpha) -> Conv 128 (s2) -> BN -> LeakyReLU
-    -> Flatten -> Dense 1, sigmoid: the probability that the image is a real digit."""
+    -> Flatten -> Dense 1, sigmoid: the probability that the image is a real digit.
+
+    ``input_bn=False`` leaves batch normalization off the first layer, as the DCGAN paper does (the
+    report keeps it); ``spectral_norm`` wraps each weight layer in spectral normalization."""
     f1, f2 = filters
     init = lambda k: dcgan_initializer(_seed(seed, 50 + k))  # noqa: E731
     conv = dict(kernel_size=5, strides=2, padding="same", dtype=dtype)
+
+    def weights(layer):
+        return layers.SpectralNormalization(layer, name=f"{layer.name}_sn", dtype=dtype) if spectral_norm else layer
+
+    first_bn = [layers.BatchNormalization(dtype=dtype, name="down1_bn")] if input_bn else []
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(f1, kernel_initializer=init(1), name="down1", **conv),
-            layers.BatchNormalization(dtype=dtype, name="down1_bn"),
+            weights(layers.Conv2D(f1, kernel_initializer=init(1), name="down1", **conv)),
+            *first_bn,
             layers.LeakyReLU(negative_slope=alpha, dtype=dtype, name="down1_lrelu"),
-            layers.Conv2D(f2, kernel_initializer=init(2), name="down2", **conv),
+            weights(layers.Conv2D(f2, kernel_initializer=init(2), name="down2", **conv)),
             layers.BatchNormalization(dtype=dtype, name="down2_bn"),
             layers.LeakyReLU(negative_slope=alpha, dtype=dtype, name="down2_lrelu"),
             layers.Flatten(dtype=dtype, name="flatten"),
-            layers.Dense(1, kernel_initializer=init(3), dtype=dtype, name="logit"),
+            weights(layers.Dense(1, kernel_initializer=init(3), dtype=dtype, name="logit")),
             layers.Activation("sigmoid", dtype="float32", name="sigmoid"),
         ],
         name="discriminator",

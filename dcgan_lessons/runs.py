@@ -29,13 +29,14 @@ CONFIG = "config.json"
 HISTORY = "history.json"
 SNAPSHOTS = "snapshots.npz"
 GENERATOR = "generator.keras"
+GENERATOR_EMA = "generator_ema.keras"  # the average of the generator's weights, for runs with --ema
 DISCRIMINATOR = "discriminator.keras"
 CHECKPOINTS = "checkpoints"
 SAMPLES = "samples"
 ANALYSIS = "analysis"
 LOCK = ".lock"
 # What belongs to a run: only these are ever moved or deleted when a run is replaced.
-RUN_FILES = (CONFIG, HISTORY, SNAPSHOTS, GENERATOR, DISCRIMINATOR, CHECKPOINTS, SAMPLES, ANALYSIS)
+RUN_FILES = (CONFIG, HISTORY, SNAPSHOTS, GENERATOR, GENERATOR_EMA, DISCRIMINATOR, CHECKPOINTS, SAMPLES, ANALYSIS)
 _CHECKPOINT_NAME = re.compile(r"epoch_(\d{3,})\.npz")
 
 
@@ -163,7 +164,8 @@ class Run:
         """True when every epoch the config asks for has finished."""
         return len(self.history["epochs"]) >= self.config["epochs"]
 
-    def snapshots(self) -> Snapshots:
+    def snapshots(self, ema: bool = False) -> Snapshots:
+        """The fixed noise's digits through training (``ema``: the averaged generator's, with --ema)."""
         path = self.path / SNAPSHOTS
         if not path.is_file():
             raise RunError(f"{self.path} has no {SNAPSHOTS} yet: the run has not reached its first snapshot.")
@@ -171,7 +173,10 @@ class Run:
             with np.load(path) as data:
                 if "images" not in data:
                     raise RunError(f"{path} has no `images` array (it has {', '.join(data.files) or 'nothing'}).")
-                images = data["images"]
+                key = "images_ema" if ema else "images"
+                if key not in data:
+                    raise RunError(f"{path} has no averaged generator's snapshots; train with --ema DECAY.")
+                images = data[key]
                 if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
                     raise RunError(
                         f"{path} holds {int((~np.isfinite(images)).sum())} NaN or infinite pixels; "
@@ -205,9 +210,12 @@ class Run:
                 f"(`dcgan-lessons train --run-dir {self.path} --resume`) to rewrite it from its checkpoint."
             ) from err
 
-    def generator(self):
-        """The generator after the last finished epoch (the final one once the run is complete)."""
-        return self._model(GENERATOR)
+    def generator(self, ema: bool = False):
+        """The generator after the last finished epoch (the final one once the run is complete);
+        ``ema``: the average of its weights, for a run trained with ``--ema``."""
+        if ema and not (self.path / GENERATOR_EMA).is_file() and not self.config.get("ema"):
+            raise RunError(f"{self.path} kept no average of the generator; train with --ema DECAY to keep one.")
+        return self._model(GENERATOR_EMA if ema else GENERATOR)
 
     def discriminator(self):
         """The discriminator after the last finished epoch."""

@@ -11,7 +11,7 @@ import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -28,6 +28,7 @@ from .runs import (
     CONFIG,
     DISCRIMINATOR,
     GENERATOR,
+    GENERATOR_EMA,
     HISTORY,
     LOCK,
     RUN_FILES,
@@ -126,7 +127,9 @@ def build_gan(
     if generator is None:
         generator = build_generator(config.latent_dim, seed=config.seed, dtype=dtype)
     if discriminator is None:
-        discriminator = build_discriminator(config.alpha, seed=config.seed, dtype=dtype)
+        discriminator = build_discriminator(
+            config.alpha, seed=config.seed, dtype=dtype, input_bn=config.d_input_bn, spectral_norm=config.spectral_norm
+        )
     if generator.input_shape[-1] != config.latent_dim:
         raise ValueError(
             f"the generator takes z of size {generator.input_shape[-1]} but latent_dim is {config.latent_dim}; "
@@ -141,7 +144,7 @@ def build_gan(
         seed=config.seed,
     )
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+        d_optimizer=keras.optimizers.Adam(config.d_lr or config.lr, beta_1=config.beta_1),
         g_optimizer=keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
         jit_compile=config.xla,
     )
@@ -158,6 +161,25 @@ class Record:
     noise: np.ndarray
     snapshot_steps: list[int]
     snapshot_images: list[np.ndarray]
+    snapshot_images_ema: list[np.ndarray] = field(default_factory=list)  # the averaged generator's, with --ema
+
+
+class GeneratorAverage:
+    """An exponential moving average of the generator's weights (Yazici et al. 2019), updated after
+    every step: a copy of the generator that only reads the game's weights, so the raw run is the same
+    with or without it. Batch normalization's running statistics are copied, not averaged."""
+
+    def __init__(self, generator: keras.Model, decay: float):
+        self.model = keras.models.clone_model(generator)
+        self.model.set_weights(generator.get_weights())
+        pairs = list(zip(self.model.weights, generator.weights, strict=True))
+
+        @tf.function
+        def update():
+            for average, raw in pairs:
+                average.assign(decay * average + (1 - decay) * raw if raw.trainable else raw)
+
+        self.update = update
 
 
 class TrainingDiverged(RunError):
@@ -188,12 +210,21 @@ class RunRecorder(keras.callbacks.Callback):
     every epoch's end a checkpoint (the commit) and the files derived from it. It stops a run whose
     losses are no longer finite before that epoch is saved."""
 
-    def __init__(self, run_dir: Path, config: TrainConfig, steps: int, record: Record, on_commit=None):
+    def __init__(
+        self,
+        run_dir: Path,
+        config: TrainConfig,
+        steps: int,
+        record: Record,
+        average: GeneratorAverage | None = None,
+        on_commit=None,
+    ):
         super().__init__()
         self.run_dir = run_dir
         self.config = config
         self.steps = steps
         self.record = record
+        self.average = average
         self.on_commit = on_commit
         self.diverged: str | None = None
 
@@ -210,8 +241,12 @@ class RunRecorder(keras.callbacks.Callback):
     def _snapshot(self, step: int) -> None:
         self.record.snapshot_steps.append(step)
         self.record.snapshot_images.append(generate_uint8(self.model.generator, self.record.noise))
+        if self.average:
+            self.record.snapshot_images_ema.append(generate_uint8(self.average.model, self.record.noise))
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.average:
+            self.average.update()
         done = batch + 1
         step = self.epoch * self.steps + done
         if step % self.config.log_every == 0 or done == self.steps:
@@ -247,19 +282,24 @@ class RunRecorder(keras.callbacks.Callback):
                 **{k: round(v, 6) for k, v in means.items()},
             }
         )
-        save_checkpoint(self.run_dir, self.model, self.record, epoch + 1)
+        save_checkpoint(self.run_dir, self.model, self.record, epoch + 1, self.average)
         if self.on_commit:
             self.on_commit()
-        write_run_files(self.run_dir, self.model, self.record, epoch + 1)
+        write_run_files(self.run_dir, self.model, self.record, epoch + 1, self.average)
 
 
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
-def save_checkpoint(run_dir: Path, gan: DCGAN, record: Record, epochs_done: int) -> None:
+def save_checkpoint(
+    run_dir: Path, gan: DCGAN, record: Record, epochs_done: int, average: GeneratorAverage | None = None
+) -> None:
     """The whole training state after ``epochs_done`` epochs in one atomically written file: the
     moment the epoch counts as finished. Every other file of the run folder can be rebuilt from it."""
     arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(gan.training_state())}
+    if average:
+        arrays |= {f"ema{i:04d}": np.asarray(w) for i, w in enumerate(average.model.get_weights())}
+        arrays["snapshot_images_ema"] = np.stack(record.snapshot_images_ema)
     write_npz(
         checkpoint_path(run_dir, epochs_done),
         epochs_done=np.int64(epochs_done),
@@ -271,8 +311,8 @@ def save_checkpoint(run_dir: Path, gan: DCGAN, record: Record, epochs_done: int)
     )
 
 
-def load_checkpoint(path: Path, gan: DCGAN) -> Record:
-    """Load a checkpoint into ``gan``; returns what the run had recorded by then."""
+def load_checkpoint(path: Path, gan: DCGAN, average: GeneratorAverage | None = None) -> Record:
+    """Load a checkpoint into ``gan`` (and the generator's average); returns what the run had recorded."""
     state = gan.training_state()
     try:
         with np.load(path) as data:
@@ -280,11 +320,14 @@ def load_checkpoint(path: Path, gan: DCGAN) -> Record:
                 raise RunError(f"{path} does not fit this model; start over with --overwrite.")
             for i, variable in enumerate(state):
                 variable.assign(data[f"v{i:04d}"])
+            if average:
+                average.model.set_weights([data[f"ema{i:04d}"] for i in range(len(average.model.weights))])
             return Record(
                 history=json.loads(str(data["history"])),
                 noise=data["noise"],
                 snapshot_steps=data["snapshot_steps"].tolist(),
                 snapshot_images=list(data["snapshot_images"]),
+                snapshot_images_ema=list(data["snapshot_images_ema"]) if average else [],
             )
     except PermissionError as err:
         raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
@@ -295,21 +338,27 @@ def load_checkpoint(path: Path, gan: DCGAN) -> Record:
         ) from err
 
 
-def write_run_files(run_dir: Path, gan: DCGAN, record: Record, epochs_done: int) -> None:
+def write_run_files(
+    run_dir: Path, gan: DCGAN, record: Record, epochs_done: int, average: GeneratorAverage | None = None
+) -> None:
     """The files derived from a checkpoint: snapshots, the epoch's sample grid, both models, and the
     history last. Older checkpoints are dropped, all but the one before (in case the newest is damaged)."""
     from PIL import Image
 
     from .plots import tile
 
+    averaged = {"images_ema": np.stack(record.snapshot_images_ema)} if average else {}
     write_npz(
         run_dir / SNAPSHOTS,
         noise=record.noise,
         steps=np.asarray(record.snapshot_steps, dtype=np.int64),
         images=np.stack(record.snapshot_images),
+        **averaged,
     )
     grid = tile(record.snapshot_images[-1][:100], columns=10)
     write_with(run_dir / SAMPLES / f"epoch_{epochs_done:03d}.png", Image.fromarray(grid).save)
+    if average:
+        write_with(run_dir / GENERATOR_EMA, average.model.save)
     write_with(run_dir / GENERATOR, gan.generator.save)
     write_with(run_dir / DISCRIMINATOR, gan.discriminator.save)
     write_json(run_dir / HISTORY, record.history)
@@ -485,9 +534,10 @@ def _train_locked(
     verbose: int | str,
     custom: list[str],
 ) -> Run:
+    average = GeneratorAverage(gan.generator, config.ema) if config.ema else None
     if first_epoch:
-        record = load_checkpoint(checkpoints(run_dir)[first_epoch], gan)
-        write_run_files(run_dir, gan, record, first_epoch)  # repairs a folder a kill left half-written
+        record = load_checkpoint(checkpoints(run_dir)[first_epoch], gan, average)
+        write_run_files(run_dir, gan, record, first_epoch, average)  # repairs a folder a kill left half-written
     else:
         noise = (
             np.random.default_rng([config.seed, 1])
@@ -509,7 +559,7 @@ def _train_locked(
     if first_epoch < config.epochs:
         previous = run_dir / PREVIOUS
         recorder = RunRecorder(
-            run_dir, config, steps, record, on_commit=lambda: previous.is_dir() and shutil.rmtree(previous)
+            run_dir, config, steps, record, average, on_commit=lambda: previous.is_dir() and shutil.rmtree(previous)
         )
         dataset = make_dataset(images, config.batch_size, config.seed, config.epochs, first_epoch, config.subset)
         gan.fit(
@@ -532,20 +582,21 @@ def _train_locked(
 
 
 def iter_samples(
-    run: Run | str | os.PathLike, n: int = 64, seed: int = 0, batch_size: int = 1024
+    run: Run | str | os.PathLike, n: int = 64, seed: int = 0, batch_size: int = 1024, ema: bool = False
 ) -> Iterator[np.ndarray]:
-    """``n`` new digits from a run's final generator, as uint8 batches (at most ``batch_size``, 28, 28):
-    memory stays bounded however many are asked for. The noise depends only on ``seed`` and ``n``."""
+    """``n`` new digits from a run's final generator (``ema``: its average), as uint8 batches (at most
+    ``batch_size``, 28, 28): memory stays bounded however many are asked for. The noise depends only on
+    ``seed`` and ``n``."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     run = run if isinstance(run, Run) else load_run(run)
-    generator = run.generator()
+    generator = run.generator(ema=ema)
     rng = np.random.default_rng(seed)
     for start in range(0, n, batch_size):
         noise = rng.standard_normal((min(batch_size, n - start), generator.input_shape[-1])).astype(np.float32)
         yield generate_uint8(generator, noise)
 
 
-def sample(run: Run | str | os.PathLike, n: int = 64, seed: int = 0) -> np.ndarray:
-    """``n`` new digits from a run's final generator, as uint8 (n, 28, 28)."""
-    return np.concatenate(list(iter_samples(run, n, seed)))
+def sample(run: Run | str | os.PathLike, n: int = 64, seed: int = 0, ema: bool = False) -> np.ndarray:
+    """``n`` new digits from a run's final generator (``ema``: its average), as uint8 (n, 28, 28)."""
+    return np.concatenate(list(iter_samples(run, n, seed, ema=ema)))
