@@ -43,8 +43,10 @@ class TrainConfig:
     )
     snapshot_size: int = setting(500, "how many fixed z to follow (500)")
     log_every: int = setting(50, "steps between history rows (50)")
-    precision: str = setting("float32", "number format of the models", choices=tuple(PRECISIONS))
-    xla: bool = setting(True, "compile the step with XLA (--no-xla: plain TensorFlow)")
+    precision: str | None = setting(
+        None, "number format of the models (default: the fastest on this machine, measured)", choices=tuple(PRECISIONS)
+    )
+    xla: bool | None = setting(None, "compile the step with XLA, or not (default: the fastest here, measured)")
     g_loss: str = setting("non_saturating", "generator loss", choices=GENERATOR_LOSSES)
     label_smoothing: float = setting(0.0, "one-sided label smoothing: real labels become 1 - s (0)")
     d_lr: float | None = setting(None, "the discriminator's own Adam learning rate (two time scales; default: --lr)")
@@ -73,7 +75,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 problems.append(f"{name} must be a finite number, got {value!r}")
         for name in ("xla", "d_input_bn", "spectral_norm"):
-            if not isinstance(getattr(self, name), bool):
+            if not isinstance(getattr(self, name), bool) and not (name == "xla" and self.xla is None):
                 problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             problems.append(f"seed must be a whole number of at least 0, got {self.seed!r}")
@@ -91,7 +93,7 @@ class TrainConfig:
             problems.append(f"alpha (the LeakyReLU slope) must be at least 0, got {self.alpha!r}")
         if not 0 <= self.label_smoothing < 0.5:
             problems.append(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing!r}")
-        if self.precision not in PRECISIONS:
+        if self.precision is not None and self.precision not in PRECISIONS:
             problems.append(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.g_loss not in GENERATOR_LOSSES:
             problems.append(f"unknown g_loss {self.g_loss!r}; choose one of {', '.join(GENERATOR_LOSSES)}")

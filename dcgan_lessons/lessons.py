@@ -1,7 +1,7 @@
 """The lesson code in the notebooks and in the package: one source, checked.
 
 The package is the source. A notebook teaches a piece of it in a *lesson cell*: a code cell whose first
-line is ``#@lesson dcgan_lessons.models`` (the module), followed by imports and the exact definitions
+line is ``# @lesson dcgan_lessons.models`` (the module), followed by imports and the exact definitions
 from that module that the lesson is about. The student reads, runs and changes that cell; the rest of
 the notebook uses what it defines. :func:`check` says where a lesson cell and the package differ (the
 tests fail on any difference), and :func:`sync` rewrites the lesson cells from the package after the
@@ -16,7 +16,7 @@ import inspect
 import os
 from pathlib import Path
 
-MARKER = "#@lesson "
+MARKER = "# @lesson "  # a comment ruff format leaves as it is
 
 
 def lesson_cells(nb) -> list[tuple[int, str, str]]:

@@ -4,6 +4,7 @@ plays one round of the game, and :func:`train`, which writes everything into a r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -41,6 +42,7 @@ from .runs import (
     load_run,
     locked,
 )
+from .speed import choose, describe
 
 
 class DCGAN(keras.Model):
@@ -123,7 +125,7 @@ def build_gan(
 
     ``step`` replaces :meth:`DCGAN.train_step` (a function of ``(self, real_images)``): change the
     game in a notebook and train it with everything else as it is."""
-    dtype = PRECISIONS[config.precision]
+    dtype = PRECISIONS[config.precision or "float32"]
     if generator is None:
         generator = build_generator(config.latent_dim, seed=config.seed, dtype=dtype)
     if discriminator is None:
@@ -146,7 +148,7 @@ def build_gan(
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr or config.lr, beta_1=config.beta_1),
         g_optimizer=keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
-        jit_compile=config.xla,
+        jit_compile=bool(config.xla),
     )
     gan.g_optimizer.build(gan.generator.trainable_variables)
     gan.d_optimizer.build(gan.discriminator.trainable_variables)
@@ -489,6 +491,13 @@ def train(
             f"{len(mnist.train_images)} training images make no full batch of {config.batch_size}; "
             f"use a smaller batch size"
         )
+    if resume and (run_dir / CONFIG).is_file():  # open speed settings are the run's own
+        stored = load_run(run_dir).config
+        config = dataclasses.replace(
+            config,
+            precision=config.precision or stored.get("precision"),
+            xla=stored.get("xla") if config.xla is None else config.xla,
+        )
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -503,9 +512,16 @@ def train(
                         f"{run_dir} was trained with your own pieces ({', '.join(stored) or 'none'}), "
                         f"not these ({', '.join(custom) or 'none'}); resume it with the same pieces."
                     )
+                config, speed = choose(config, mnist.train_images, (config.epochs - first_epoch) * steps)
+                if first_epoch:  # a resumed run keeps the record of how its settings were chosen
+                    speed = load_run(run_dir).config.get("speed", speed)
+                elif verbose:
+                    print(describe(speed), flush=True)
                 keras.utils.set_random_seed(config.seed)
                 gan = build_gan(config, generator, discriminator, step)
-                return _train_locked(gan, config, run_dir, first_epoch, mnist.train_images, steps, verbose, custom)
+                return _train_locked(
+                    gan, config, run_dir, first_epoch, mnist.train_images, steps, verbose, custom, speed
+                )
             except BaseException:
                 _undo_unfinished(run_dir)
                 raise
@@ -533,6 +549,7 @@ def _train_locked(
     steps: int,
     verbose: int | str,
     custom: list[str],
+    speed: dict,
 ) -> Run:
     average = GeneratorAverage(gan.generator, config.ema) if config.ema else None
     if first_epoch:
@@ -553,6 +570,7 @@ def _train_locked(
             "steps_per_epoch": steps,
             "train_images": steps * config.batch_size,
             "custom": custom,
+            "speed": speed,
             "versions": _versions(),
         },
     )

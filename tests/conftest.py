@@ -27,7 +27,9 @@ def full_mnist_dir() -> Path:
     return Path(folder).resolve()
 
 
-QUICK = dict(epochs=2, batch_size=32, subset=256, log_every=2, snapshot_every=4, snapshot_size=40, xla=False)
+QUICK = dict(
+    epochs=2, batch_size=32, subset=256, log_every=2, snapshot_every=4, snapshot_size=40, xla=False, precision="float32"
+)
 
 
 @pytest.fixture(scope="session")

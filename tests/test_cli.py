@@ -34,7 +34,8 @@ def test_train_then_sample_from_the_command_line(tmp_path, capfd):
     assert "Done: 1 epochs, 2 steps" in out and "d_loss" in out
     assert "2/2 - " in out and "━" not in out  # not a terminal: one line per epoch, no progress bar
     run = dl.load_run(run_dir)
-    assert run.config["lr"] == 2e-4 and run.config["xla"] is True  # XLA is the default
+    assert run.config["lr"] == 2e-4 and run.config["speed"]["by"] == "rule"  # 2 steps: no probe, the CPU's rule
+    assert (run.config["precision"], run.config["xla"]) in {("float32", True), ("mixed_bfloat16", False)}
     assert main(["sample", str(run_dir), "--n", "12", "--out", str(tmp_path / "digits.npy")]) == 0
     digits = np.load(tmp_path / "digits.npy")
     assert digits.shape == (12, 28, 28) and digits.dtype == np.uint8
