@@ -1,8 +1,9 @@
 """Training throughput: the project's train_step against a plain tf.function + two GradientTape loop.
 
 Both train the report's models (2,343,681 + 213,633 parameters) on real MNIST batches of the same
-size. Variants are timed in alternating rounds after a warm-up (compilation excluded), so that a
-machine whose load drifts treats them alike; the figure is the median over rounds.
+size. Every (precision, XLA) candidate the package chooses among is timed, in alternating rounds after
+a warm-up (compilation excluded), so that a machine whose load drifts treats them alike; the figure
+is the median over rounds. The last lines say what the package's default picks on this machine.
 
     MNIST_DIR=../shared/mnist python benchmarks/train_speed.py [--batch-size 32] [--steps 40] [--rounds 3]
 """
@@ -16,6 +17,7 @@ import statistics
 import time
 
 import dcgan_lessons as dl  # first: TensorFlow starts quietly
+from dcgan_lessons import speed
 from dcgan_lessons.data import load_mnist, make_dataset
 from dcgan_lessons.training import build_gan
 
@@ -80,12 +82,10 @@ def main() -> None:
     images = load_mnist().train_images
     dataset = make_dataset(images, args.batch_size, seed=0, subset=args.batch_size * args.steps)
     batches = list(dataset)
-    variants = {
-        "plain loop, float32 (baseline)": plain_loop(args.batch_size),
-        "project, float32, no XLA": project_step(args.batch_size, xla=False),
-        "project, float32, XLA (default)": project_step(args.batch_size),
-        "project, mixed_bfloat16, XLA": project_step(args.batch_size, precision="mixed_bfloat16"),
-    }
+    variants = {"plain loop, float32 (baseline)": plain_loop(args.batch_size)}
+    for precision, xla in speed.candidates(dl.make_config()):
+        name = f"package, {speed.label(precision, xla)}"
+        variants[name] = project_step(args.batch_size, precision=precision, xla=xla)
     for run in variants.values():  # warm-up: tracing and compilation are not timed
         run(batches[:3])
     seconds = {name: [] for name in variants}
@@ -96,7 +96,10 @@ def main() -> None:
             seconds[name].append(time.perf_counter() - start)
 
     cpu = next((line.split(":")[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
+    flags = speed.cpu_flags()
+    simd = " ".join(sorted(f for f in flags if f.startswith(("avx", "amx")))) or "none listed"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu}; TensorFlow {tf.__version__}")
+    print(f"CPU vector flags: {simd}")
     print(f"batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds, median images per second:")
     base = None
     for name, times in seconds.items():
@@ -104,6 +107,8 @@ def main() -> None:
         base = base or rate
         ms = np.median(times) / args.steps * 1000
         print(f"  {name:34s} {rate:7.1f} img/s   {rate / base:4.2f}x   ({ms:.0f} ms/step)")
+    print(f"the rule for short runs picks: {speed.label(*speed.rule(flags, speed.has_gpu()))}")
+    print("runs of 500+ steps measure the candidates themselves (config.json records the choice)")
 
 
 if __name__ == "__main__":
