@@ -1,0 +1,514 @@
+"""Sweeps: many runs, one table. Each (condition, seed) of a spec is a full run folder, trained and judged
+as a Dask task, and the results are summarised per condition with 95% confidence intervals across seeds.
+
+A spec (TOML or JSON) names a ``base`` (a preset and TrainConfig overrides), the ``conditions`` to compare
+(each a unique ``label`` plus its changes; a condition's ``preset`` replaces the base's) and the ``seeds``::
+
+    seeds = [0, 1, 2]
+
+    [base]
+    epochs = 1
+
+    [[conditions]]
+    label = "control"
+
+    [[conditions]]
+    label = "smoothing"
+    label_smoothing = 0.1
+
+The sweep folder DIR holds ``runs/<label>/seed_<n>/`` (a run folder plus its ``result.json``),
+``results.json`` (one row per run), ``summary.json`` and ``summary.csv``; ``dcgan-lessons sweep-report DIR``
+draws ``summary.png``. A run is finished once its ``result.json`` is in place (written atomically), so a
+sweep that is killed and started again skips finished runs, resumes partly trained ones from their
+checkpoints, and builds ``results.json`` from those files: a task Dask retries never adds a row twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .config import TrainConfig, make_config
+from .data import MNIST_DIR_VARIABLE, MnistError
+from .files import write_json, write_with
+from .runs import RunError, read_json
+
+RESULT = "result.json"
+RESULTS = "results.json"
+SUMMARY = "summary.json"
+SUMMARY_CSV = "summary.csv"
+SUMMARY_PNG = "summary.png"
+RETRIES = 2  # a task that raised is run again this often; a lost worker's task is rescheduled by the scheduler
+CONFIDENT = 0.9  # as dcgan_lessons.analysis.CONFIDENT (not imported: that module needs TensorFlow)
+
+# What each result row measures, and what summary.json averages over seeds.
+MEASURES = (
+    "steps",
+    "seconds",
+    "d_loss",
+    "g_loss",
+    "d_real",
+    "d_fake",
+    "modes",
+    "score",
+    "frechet",
+    "switch_rate",
+    "formed_step",
+    "confident_switch_rate_formed",
+)
+# The panels of summary.png: measure -> title.
+PANELS = {
+    "switch_rate": "switch rate over the run",
+    "confident_switch_rate_formed": "confident switch rate\nafter digits formed",
+    "modes": "modes covered (final)",
+    "score": "classifier score (final)",
+    "frechet": "Frechet distance (final)",
+}
+
+# Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
+T_975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)  # fmt: skip
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SPEC_KEYS = {"base", "conditions", "seeds"}
+
+
+class SweepError(RunError):
+    """A run of a sweep failed; the message names the run and the worker."""
+
+
+def t_quantile(df: int) -> float:
+    """t_{0.975, df}: the table above up to 30 degrees of freedom; beyond it the Cornish-Fisher
+    expansion of the t quantile around the normal one (z = 1.96), which is within 1e-4 there."""
+    if df < 1:
+        raise ValueError(f"a t quantile needs at least 1 degree of freedom, got {df}")
+    if df <= len(T_975):
+        return T_975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+# ---------------------------------------------------------------------------------------------- the spec
+
+
+def read_spec(spec: str | os.PathLike | dict) -> dict:
+    """A spec from a TOML or JSON file (by its suffix), or a dict as it is."""
+    if isinstance(spec, dict):
+        return spec
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(f"sweep spec {path} does not exist; give a .toml or .json file")
+    text = path.read_text()
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        if path.suffix == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            return tomllib.loads(text)
+    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are both ValueErrors
+        raise ValueError(f"{path} is not valid {path.suffix[1:].upper()}: {err}") from None
+    raise ValueError(f"sweep spec {path} must end in .toml or .json")
+
+
+def plan(spec: str | os.PathLike | dict) -> tuple[dict[str, TrainConfig], list[int]]:
+    """Check a spec and return each condition's config (seed 0) and the seeds. Every problem is found
+    before any run starts and reported as one ValueError, one line per problem."""
+    where = f"{spec}: " if not isinstance(spec, dict) else ""
+    data = read_spec(spec)
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}a sweep spec holds base, conditions and seeds")
+    problems = [f"unknown key(s) {', '.join(sorted(set(data) - _SPEC_KEYS))}; a spec holds base, conditions, seeds"]
+    problems = problems if set(data) - _SPEC_KEYS else []
+    base, conditions, seeds = data.get("base", {}), data.get("conditions", []), data.get("seeds", [])
+    if not isinstance(base, dict):
+        problems.append("base must be a table of settings")
+        base = {}
+    if not isinstance(conditions, list) or not conditions:
+        problems.append("the grid is empty: give at least one condition ([[conditions]] with a label)")
+        conditions = []
+    if not isinstance(seeds, list) or not seeds:
+        problems.append("the grid is empty: give at least one seed (seeds = [0, 1, 2])")
+    elif not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        problems.append(f"seeds must be whole numbers of at least 0, got {seeds!r}")
+    elif len(set(seeds)) != len(seeds):
+        problems.append(f"seeds must differ, got {seeds!r}")
+    if "seed" in base:
+        problems.append("base sets seed; the seeds of a sweep are its seeds list")
+    configs: dict[str, TrainConfig] = {}
+    for k, condition in enumerate(conditions):
+        if not isinstance(condition, dict) or not isinstance(condition.get("label"), str):
+            problems.append(f'condition {k + 1} has no label; give each condition a label = "..."')
+            continue
+        changes = {key: value for key, value in condition.items() if key != "label"}
+        label = condition["label"]
+        if not _LABEL.fullmatch(label):
+            problems.append(f"condition label {label!r} must be letters, digits, '.', '_' or '-' (it names a folder)")
+        elif label in configs:
+            problems.append(f"condition label {label!r} appears twice; labels must be unique")
+        elif "seed" in changes:
+            problems.append(f"condition {label!r} sets seed; the seeds of a sweep are its seeds list")
+        else:
+            settings = {**base, **changes}
+            try:
+                configs[label] = make_config(settings.pop("preset", "report"), **settings)
+            except (ValueError, TypeError) as err:
+                problems.append(f"condition {label!r}: {err}")
+    if problems:
+        raise ValueError("\n".join(where + problem for problem in problems))
+    return configs, list(seeds)
+
+
+# ---------------------------------------------------------------------------------------------- one run
+
+
+def run_folder(out_dir: Path, label: str, seed: int) -> Path:
+    return out_dir / "runs" / label / f"seed_{seed}"
+
+
+def formed_index(modes: list[int]) -> int | None:
+    """The snapshot at which the run has formed digits: the first that covers all 10 (judge ``modes ==
+    10``). None when no snapshot does."""
+    return next((k for k, m in enumerate(modes) if m == 10), None)
+
+
+def result_row(label: str, seed: int, run, analysis) -> dict:
+    """One run's result: its final losses, the judge's final numbers and two switch rates.
+
+    ``switch_rate`` is the mean fraction of z that change digit between consecutive snapshots over the
+    whole run. ``confident_switch_rate_formed`` asks whether formed digits still switch: from the first
+    snapshot that covers all 10 modes (``formed_step``, judge ``modes == 10``) on, the fraction
+    of confident z (judge probability >= 0.9) that change digit by the next snapshot; None when the run
+    never forms all 10 digits, or forms them only at its last snapshot."""
+    epochs = run.history["epochs"]
+    last = epochs[-1]
+    final = analysis.snapshots[-1]
+    rates = analysis.switch_rates
+    formed = formed_index([m["modes"] for m in analysis.snapshots])
+    confident = None
+    if formed is not None and formed < len(analysis.steps) - 1:
+        switched = analysis.labels[formed + 1 :] != analysis.labels[formed:-1]
+        sure = analysis.confidence[formed:-1] >= CONFIDENT
+        confident = float(switched[sure].mean()) if sure.any() else None
+    return {
+        "condition": label,
+        "seed": seed,
+        "run": f"runs/{label}/seed_{seed}",
+        "steps": int(last["steps"]),
+        "seconds": round(sum(e["seconds"] for e in epochs), 2),
+        **{k: last[k] for k in ("d_loss", "g_loss", "d_real", "d_fake")},
+        "modes": final["modes"],
+        "score": final["score"],
+        "frechet": final["frechet"],
+        "switch_rate": round(float(rates.mean()), 6) if len(rates) else None,
+        "formed_step": int(analysis.steps[formed]) if formed is not None else None,
+        "confident_switch_rate_formed": None if confident is None else round(confident, 6),
+        "snapshots": len(analysis.steps),
+        "n": int(analysis.labels.shape[1]),
+        "diverged": None,
+    }
+
+
+def _finished_epochs(run_dir: Path) -> int:
+    from .runs import load_run
+
+    try:
+        return load_run(run_dir).finished_epochs
+    except RunError:
+        return 0
+
+
+def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | None = None) -> dict:
+    """The Dask task: train one (condition, seed) (resuming a partly trained run), judge it, and write its
+    ``result.json`` atomically. MNIST comes from ``mnist_dir``, else the worker's own ``$MNIST_DIR``."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except (ImportError, ValueError):
+        worker = "this process"
+    name = f"{label}/seed_{seed} on worker {worker}"
+    folder = mnist_dir or os.environ.get(MNIST_DIR_VARIABLE)
+    if not folder:
+        raise SweepError(
+            f"{name}: the worker has no MNIST; start it with {MNIST_DIR_VARIABLE}=<folder with the IDX files> "
+            f"in its environment, or pass --mnist-dir"
+        )
+    from .analysis import analyze_run
+    from .training import TrainingDiverged, train
+
+    run_dir = Path(run_dir)
+    config = TrainConfig(**config)
+    try:
+        run = train(config, run_dir, resume=_finished_epochs(run_dir) > 0, mnist_dir=folder, verbose=0)
+        row = result_row(label, seed, run, analyze_run(run))
+    except TrainingDiverged as err:  # an outcome to count, not a failure to retry
+        row = {"condition": label, "seed": seed, "run": f"runs/{label}/seed_{seed}", "diverged": str(err)}
+    except (MnistError, RunError, ValueError) as err:
+        raise SweepError(f"{name}: {err}") from None
+    row = {**row, "worker": worker, "config": config.to_dict()}
+    write_json(run_dir / RESULT, row)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------- the sweep
+
+
+def _stored(path: Path) -> dict | None:
+    try:
+        return read_json(path) if path.is_file() else None
+    except RunError:
+        return None  # a damaged file: the run is judged again
+
+
+def _done(out_dir: Path, label: str, seed: int, config: TrainConfig) -> dict | None:
+    """The run's result row if it finished with exactly these settings. A run folder holding other
+    settings is run again, and ``train`` refuses it with a message naming the differences."""
+    row = _stored(run_folder(out_dir, label, seed) / RESULT)
+    return row if row and row.get("config") == {**config.to_dict(), "seed": seed} else None
+
+
+def _env_threads(workers: int) -> dict[str, str]:
+    """Environment for local workers: TensorFlow (and OpenMP) use cores // workers threads each, read by
+    TensorFlow when it starts, so two workers do not fight over the same cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = str(max(1, cores // workers))
+    return {
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+
+
+def sweep(
+    spec: str | os.PathLike | dict,
+    out_dir: str | os.PathLike,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    mnist_dir: str | os.PathLike | None = None,
+    log: Callable[[str], object] | None = print,
+) -> Path:
+    """Run every (condition, seed) of ``spec`` on Dask into ``out_dir`` and summarise; returns ``out_dir``.
+
+    Without ``scheduler`` a local cluster of ``workers`` processes (default 1) runs the tasks; with
+    ``scheduler="tcp://host:port"`` an existing cluster does, its workers reading MNIST from their own
+    ``$MNIST_DIR`` unless ``mnist_dir`` is given. Finished runs are kept, partly trained ones resume.
+    Runs that fail are reported together in one SweepError after the others have finished."""
+    configs, seeds = plan(spec)
+    if scheduler and workers:
+        raise ValueError("--workers starts a local cluster; with --scheduler the cluster's own workers run the sweep")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file; give a folder for the sweep")
+    from distributed import Client, LocalCluster, as_completed
+
+    say = log or (lambda _: None)
+    jobs = [(label, seed) for label in configs for seed in seeds]
+    todo = [(label, seed) for label, seed in jobs if not _done(out_dir, label, seed, configs[label])]
+    write_json(out_dir / "spec.json", {"conditions": {k: c.to_dict() for k, c in configs.items()}, "seeds": seeds})
+    say(f"Sweep {out_dir}: {len(configs)} conditions x {len(seeds)} seeds, {len(jobs) - len(todo)} runs done already.")
+    failures = []
+    if todo:
+        folder = str(Path(mnist_dir).expanduser().resolve()) if mnist_dir else None  # workers may run elsewhere
+        cluster = None
+        if not scheduler:
+            import logging
+
+            n = workers or 1
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                env=_env_threads(n),
+                dashboard_address=None,
+                memory_limit=0,  # TensorFlow's memory is not Dask's to manage: never pause or kill a training
+                silence_logs=logging.ERROR,
+            )
+        try:
+            with Client(cluster or scheduler, set_as_default=False) as client:
+                futures = {
+                    client.submit(
+                        run_one,
+                        label,
+                        seed,
+                        {**configs[label].to_dict(), "seed": seed},
+                        str(run_folder(out_dir, label, seed).resolve()),
+                        folder,
+                        key=f"sweep-{label}-seed_{seed}-{os.urandom(4).hex()}",
+                        retries=RETRIES,
+                        pure=False,
+                    ): (label, seed)
+                    for label, seed in todo
+                }
+                for k, future in enumerate(as_completed(futures, loop=client.loop), 1):
+                    label, seed = futures[future]
+                    try:
+                        row = future.result()
+                    except Exception as err:  # SweepError from the task, KilledWorker, ...
+                        failures.append(str(err) if isinstance(err, SweepError) else f"{label}/seed_{seed}: {err!r}")
+                        say(f"[{k}/{len(todo)}] {label} seed {seed} failed: {failures[-1]}")
+                        continue
+                    say(f"[{k}/{len(todo)}] {label} seed {seed}: {_describe(row)}")
+        finally:
+            if cluster is not None:
+                cluster.close()
+    rows = [row for label, seed in jobs if (row := _done(out_dir, label, seed, configs[label]))]
+    write_results(out_dir, rows, list(configs))
+    say(
+        f"Wrote {len(rows)} of {len(jobs)} runs to {out_dir / RESULTS}, {out_dir / SUMMARY} and {out_dir / SUMMARY_CSV}"
+    )
+    if failures:
+        raise SweepError(
+            f"{len(failures)} of {len(jobs)} runs failed (run the sweep again to retry them):\n" + "\n".join(failures)
+        )
+    return out_dir
+
+
+def _describe(row: dict) -> str:
+    if row.get("diverged"):
+        return f"diverged ({row['diverged'].split(':')[0]})"
+    rate = row["switch_rate"]
+    return f"{row['modes']} modes, score {row['score']:.2f}, switch rate " + ("n/a" if rate is None else f"{rate:.1%}")
+
+
+# ---------------------------------------------------------------------------------------------- summary
+
+
+def interval(values: list[float]) -> dict:
+    """Mean, sample sd and the 95% Student t interval mean ± t_{0.975, n-1} sd / sqrt(n) across seeds.
+    With one value the spread, and so the interval, is undefined: sd and the bounds are None."""
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "mean": None, "sd": None, "ci_low": None, "ci_high": None}
+    mean = float(np.mean(values))
+    if n == 1:
+        return {"n": 1, "mean": round(mean, 6), "sd": None, "ci_low": None, "ci_high": None}
+    sd = float(np.std(values, ddof=1))
+    half = t_quantile(n - 1) * sd / math.sqrt(n)
+    return {
+        "n": n,
+        **{k: round(v, 6) for k, v in (("mean", mean), ("sd", sd), ("ci_low", mean - half), ("ci_high", mean + half))},
+    }
+
+
+def summarize(rows: list[dict], conditions: list[str]) -> dict:
+    """Per condition and measure: :func:`interval` over the seeds that have the measure (a run that never
+    formed its digits has no ``formed_step``; a diverged run has no measures at all)."""
+    summary = []
+    for label in conditions:
+        mine = [row for row in rows if row["condition"] == label]
+        measures = {m: interval([row[m] for row in mine if row.get(m) is not None]) for m in MEASURES}
+        summary.append(
+            {
+                "condition": label,
+                "runs": len(mine),
+                "diverged": sum(bool(row.get("diverged")) for row in mine),
+                "measures": measures,
+            }
+        )
+    return {
+        "interval": "95% Student t interval across seeds, mean ± t(0.975, n-1) sd / sqrt(n); "
+        "null when fewer than 2 seeds have the measure (one value has no spread)",
+        "conditions": summary,
+    }
+
+
+def write_results(out_dir: Path, rows: list[dict], conditions: list[str]) -> None:
+    """results.json, summary.json and summary.csv (one line per condition and measure), atomically."""
+    write_json(out_dir / RESULTS, rows)
+    summary = summarize(rows, conditions)
+    write_json(out_dir / SUMMARY, summary)
+    text = io.StringIO()
+    fields = ["condition", "measure", "n", "mean", "sd", "ci_low", "ci_high"]
+    writer = csv.DictWriter(text, fields, lineterminator="\n")
+    writer.writeheader()
+    for entry in summary["conditions"]:
+        for measure, stats in entry["measures"].items():
+            writer.writerow({"condition": entry["condition"], "measure": measure, **stats})
+    write_with(out_dir / SUMMARY_CSV, lambda tmp: Path(tmp).write_text(text.getvalue()))
+
+
+def report(out_dir: str | os.PathLike) -> Path:
+    """Draw the conditions side by side, one panel per measure: each seed as a dot, the mean with its
+    95% interval as an error bar, into ``out_dir/summary.png``; returns its path."""
+    from matplotlib.figure import Figure
+
+    out_dir = Path(out_dir)
+    summary, rows = _stored(out_dir / SUMMARY), _stored(out_dir / RESULTS)
+    if summary is None or rows is None:
+        raise ValueError(
+            f"{out_dir} holds no readable {SUMMARY} and {RESULTS}; run `dcgan-lessons sweep` into it first"
+        )
+    entries = summary["conditions"]
+    labels = [e["condition"] for e in entries]
+    fig = Figure(figsize=(3.2 * len(PANELS), 3.4), layout="constrained")
+    for ax, (measure, title) in zip(fig.subplots(1, len(PANELS)), PANELS.items(), strict=True):
+        for x, entry in enumerate(entries):
+            seeds = [r[measure] for r in rows if r["condition"] == entry["condition"] and r.get(measure) is not None]
+            ax.plot([x + 0.12] * len(seeds), seeds, "o", color="0.6", markersize=3)
+            stats = entry["measures"][measure]
+            if stats["mean"] is None:
+                missing = "never formed" if measure == "confident_switch_rate_formed" else "n/a"
+                ax.text(x, 0.5, missing, transform=ax.get_xaxis_transform(), ha="center", color="0.4")
+                continue
+            err = (
+                None
+                if stats["ci_low"] is None
+                else [[stats["mean"] - stats["ci_low"]], [stats["ci_high"] - stats["mean"]]]
+            )
+            ax.errorbar([x], [stats["mean"]], yerr=err, fmt="o", color="C0", capsize=4)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.set_xlim(-0.5, len(labels) - 0.5)
+    fig.suptitle(f"{out_dir.name}: mean and 95% interval across seeds (dots: seeds; no bar: one seed)", fontsize=10)
+    path = out_dir / SUMMARY_PNG
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+
+
+def _sweep_command(args: argparse.Namespace) -> int:
+    sweep(args.spec, args.out, scheduler=args.scheduler, workers=args.workers, mnist_dir=args.mnist_dir)
+    return 0
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    print(f"Wrote {report(args.dir)}")
+    return 0
+
+
+def add_cli(subparsers) -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Add ``sweep`` and ``sweep-report`` to the command line's subparsers; returns their handlers by name."""
+
+    def positive(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
+        return int(text)
+
+    run = subparsers.add_parser("sweep", help="train and judge every (condition, seed) of a spec on Dask")
+    run.add_argument("spec", type=Path, help="the sweep's spec (.toml or .json): base, conditions, seeds")
+    run.add_argument("--out", type=Path, required=True, help="the sweep folder (runs/, results.json, summary.*)")
+    run.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port); default: local")
+    run.add_argument("--workers", type=positive, help="local worker processes (default 1; not with --scheduler)")
+    run.add_argument("--mnist-dir", type=Path, help="MNIST folder for every worker (default: each worker's $MNIST_DIR)")
+    draw = subparsers.add_parser("sweep-report", help="draw a sweep's summary with error bars into DIR/summary.png")
+    draw.add_argument("dir", type=Path, help="the sweep folder")
+    return {"sweep": _sweep_command, "sweep-report": _report_command}

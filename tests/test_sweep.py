@@ -1,0 +1,200 @@
+"""Sweeps: tiny real runs on a local Dask cluster and on a scheduler and worker started over TCP, a
+killed sweep resumed without duplicate rows, and bad specs refused before any run starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+from dcgan_lessons.sweep import MEASURES, formed_index, interval, plan, report, sweep
+
+import pytest
+
+from tests.conftest import ROOT, SLICE
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(epochs=1, subset=64, batch_size=32, snapshot_every=1, snapshot_size=20, xla=False, precision="float32")
+SPEC = {
+    "base": TINY,
+    "conditions": [{"label": "control"}, {"label": "smooth", "label_smoothing": 0.1}],
+    "seeds": [0, 1],
+}
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    """2 conditions x 2 seeds of 2 training steps each, on a local cluster of two worker processes."""
+    messages = []
+    out = sweep(SPEC, tmp_path_factory.mktemp("sweep") / "local", workers=2, mnist_dir=SLICE, log=messages.append)
+    return out, messages
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tcp_cluster(tmp_path_factory):
+    """A `dask scheduler` and one `dask worker` on 127.0.0.1; the worker knows MNIST only from its env."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    dask = [os.path.join(os.path.dirname(sys.executable), "dask")]  # the venv's dask command
+    logs = tmp_path_factory.mktemp("dask-logs")
+    env = {**os.environ, "MNIST_DIR": str(SLICE), "TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONPATH", None)
+    started = []
+    try:
+        for name, args in (
+            ("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"]),
+            ("worker", ["worker", address, "--nthreads", "1", "--memory-limit", "0", "--no-dashboard"]),
+        ):
+            with open(logs / f"{name}.log", "w") as log:
+                started.append(
+                    subprocess.Popen(
+                        dask + args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while True:  # the scheduler takes a moment to listen
+            try:
+                with Client(address, timeout=5, set_as_default=False) as client:
+                    client.wait_for_workers(1, timeout=60)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        yield address
+    finally:
+        for process in reversed(started):  # each in its own session: the worker's nanny child goes too
+            os.killpg(process.pid, 15)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()
+
+
+def _rows(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def test_a_sweep_of_tiny_real_runs_on_a_local_cluster(local_sweep):
+    out, messages = local_sweep
+    rows = _rows(out)
+    assert [(r["condition"], r["seed"]) for r in rows] == [("control", 0), ("control", 1), ("smooth", 0), ("smooth", 1)]
+    for row in rows:
+        assert set(MEASURES) <= set(row)
+        assert row["steps"] == 2 and row["snapshots"] == 3 and row["n"] == 20  # the judge on 20 digits
+        assert 1 <= row["modes"] <= 10 and 1 <= row["score"] <= 10 and row["frechet"] > 0
+        assert 0 <= row["switch_rate"] <= 1 and row["diverged"] is None
+        assert row["worker"].startswith("tcp://127.0.0.1:")
+        assert row["config"]["seed"] == row["seed"] and row["config"]["subset"] == 64
+        assert (out / row["run"] / "result.json").is_file() and (out / row["run"] / "snapshots.npz").is_file()
+        if row["formed_step"] is None:  # two steps rarely draw all ten digits
+            assert row["confident_switch_rate_formed"] is None
+    assert {r["config"]["label_smoothing"] for r in rows if r["condition"] == "smooth"} == {0.1}
+    assert any("0 runs done already" in m for m in messages) and any("[4/4]" in m for m in messages)
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["condition"] for c in summary["conditions"]] == ["control", "smooth"]
+    for entry in summary["conditions"]:
+        assert entry["runs"] == 2 and entry["diverged"] == 0
+        steps, score = entry["measures"]["steps"], entry["measures"]["score"]
+        assert steps == {"n": 2, "mean": 2.0, "sd": 0.0, "ci_low": 2.0, "ci_high": 2.0}
+        assert score["ci_low"] <= score["mean"] <= score["ci_high"]
+        seeds = [r["score"] for r in rows if r["condition"] == entry["condition"]]
+        assert score["mean"] == pytest.approx(sum(seeds) / 2, abs=1e-6)
+    lines = (out / "summary.csv").read_text().splitlines()
+    assert lines[0] == "condition,measure,n,mean,sd,ci_low,ci_high" and len(lines) == 1 + 2 * len(MEASURES)
+
+    png = report(out)
+    assert png == out / "summary.png" and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_sweep_over_tcp_uses_the_workers_own_mnist(tcp_cluster, tmp_path):
+    spec = {**SPEC, "conditions": [{"label": "paper", "preset": "paper"}], "seeds": [3]}
+    out = sweep(spec, tmp_path / "tcp", scheduler=tcp_cluster, log=None)  # no mnist_dir: the worker's $MNIST_DIR
+    (row,) = _rows(out)
+    assert (row["condition"], row["seed"], row["steps"]) == ("paper", 3, 2)
+    assert row["config"]["alpha"] == 0.2 and row["config"]["lr"] == 2e-4
+    assert row["worker"].startswith("tcp://127.0.0.1:")
+    assert json.loads((out / "summary.json").read_text())["conditions"][0]["measures"]["score"]["ci_low"] is None
+
+
+def test_a_killed_sweep_resumes_only_what_is_missing(local_sweep, tcp_cluster, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(local_sweep[0], out)
+    results = {r["run"]: out / r["run"] / "result.json" for r in _rows(out)}
+    before = {run: path.stat().st_mtime_ns for run, path in results.items()}
+    results["runs/smooth/seed_1"].unlink()
+    (out / "results.json").unlink()
+    messages = []
+    sweep(SPEC, out, scheduler=tcp_cluster, log=messages.append)
+    assert any("3 runs done already" in m for m in messages) and any("[1/1] smooth seed 1" in m for m in messages)
+    rows = _rows(out)
+    assert sorted((r["condition"], r["seed"]) for r in rows) == [
+        ("control", 0),
+        ("control", 1),
+        ("smooth", 0),
+        ("smooth", 1),
+    ]
+    after = {run: path.stat().st_mtime_ns for run, path in results.items()}
+    assert {run for run in results if after[run] != before[run]} == {"runs/smooth/seed_1"}
+    assert next(r for r in rows if r["run"] == "runs/smooth/seed_1")["steps"] == 2
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"base": {"epochs": 1, "warp": 9}, "conditions": [{"label": "a"}], "seeds": [0]}, "unknown parameter(s) warp"),
+        ({"base": {}, "conditions": [{"label": "a", "lr": -1.0}], "seeds": [0]}, "condition 'a': lr must be positive"),
+        ({"conditions": [], "seeds": [0]}, "the grid is empty: give at least one condition"),
+        ({"conditions": [{"label": "a"}], "seeds": []}, "the grid is empty: give at least one seed"),
+        ({"conditions": [{"label": "a"}, {"label": "a", "lr": 1e-4}], "seeds": [0]}, "label 'a' appears twice"),
+        ({"conditions": [{"label": "a", "seed": 3}], "seeds": [0]}, "sets seed"),
+    ],
+)
+def test_bad_specs_fail_before_any_run_starts(tmp_path, spec, message):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ValueError) as err:
+        sweep(path, tmp_path / "out", log=None)
+    assert message in str(err.value) and str(err.value).startswith(str(path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_toml_and_the_committed_spec(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('seeds = [0]\n[[conditions]]\nlabel = "a"\n[[conditions]]\nlabel = "a"\nwarp = 1\n')
+    with pytest.raises(ValueError, match="appears twice"):
+        plan(bad)
+    configs, seeds = plan(ROOT / "sweeps" / "stabilisers.toml")
+    assert seeds == [0, 1, 2] and {"control", "label_smoothing", "paper"} <= set(configs)
+    assert configs["paper"].alpha == 0.2 and configs["label_smoothing"].label_smoothing == 0.1
+    assert all(c.epochs == 1 and c.snapshot_every == 234 for c in configs.values())
+
+
+def test_a_worker_without_mnist_is_named(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    spec = {**SPEC, "conditions": [{"label": "a"}], "seeds": [0]}
+    with pytest.raises(RuntimeError, match=r"a/seed_0 on worker tcp://127\.0\.0\.1:\d+: the worker has no MNIST"):
+        sweep(spec, tmp_path / "out", log=None)
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
+
+
+def test_confidence_intervals_and_formed_digits():
+    three = interval([1.0, 2.0, 3.0])  # sd 1, t(0.975, 2) = 4.3027
+    assert three["mean"] == 2.0 and three["sd"] == 1.0
+    assert three["ci_high"] - 2.0 == pytest.approx(4.3027 / 3**0.5, abs=1e-6)
+    assert interval([5.0]) == {"n": 1, "mean": 5.0, "sd": None, "ci_low": None, "ci_high": None}
+    assert formed_index([1, 7, 10, 9, 10]) == 2 and formed_index([3, 9]) is None
