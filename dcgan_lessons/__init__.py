@@ -34,6 +34,7 @@ _EXPORTS = {
     "DCGAN": "training",
     "sample": "training",
     "train": "training",
+    "sweep": "sweeps",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -132,10 +132,11 @@ class RunAnalysis:
         }
 
 
-def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None) -> RunAnalysis:
-    """Label every snapshot of a run with the judge and compute each snapshot's metrics."""
+def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None, ema: bool = False) -> RunAnalysis:
+    """Label every snapshot of a run with the judge and compute each snapshot's metrics (``ema``: the
+    snapshots of the generator's average, for a run trained with ``--ema``)."""
     run = run if isinstance(run, Run) else load_run(run)
-    snaps = run.snapshots()
+    snaps = run.snapshots(ema=ema)
     images, steps = np.asarray(snaps.images), np.asarray(snaps.steps)
     shaped = images.ndim == 4 and images.shape[2:] == (28, 28) and images.dtype == np.uint8
     if not shaped or steps.ndim != 1 or len(steps) != len(images):

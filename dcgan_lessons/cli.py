@@ -48,7 +48,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         kwargs = {"dest": field.name, "default": None, "help": meta["help"]}
         if meta["choices"]:
             parser.add_argument(flag, choices=meta["choices"], **kwargs)
-        elif field.type in ("bool", bool):
+        elif "bool" in str(field.type):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
         elif "int" in str(field.type):
             parser.add_argument(flag, type=int if field.name == "seed" else _positive_int, **kwargs)
@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the switching analysis as figures and JSON into RUN_DIR/analysis")
     report.add_argument("run_dir", type=Path)
     report.add_argument("--out", type=Path, help="folder for the figures (default: RUN_DIR/analysis)")
+    sweep = sub.add_parser("sweep", help="train and judge every (condition, seed) of a spec on Dask")
+    sweep.add_argument("spec", type=Path, help="the sweep's spec (.toml or .json): base, conditions, seeds")
+    sweep.add_argument("--out", type=Path, required=True, help="the sweep folder (runs/, results.json, summary.*)")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port); default: local")
+    sweep.add_argument("--workers", type=_positive_int, help="local worker processes (default 1; not with --scheduler)")
+    sweep.add_argument("--mnist-dir", type=Path, help="MNIST folder for all workers (default: their $MNIST_DIR)")
+    sweep_report = sub.add_parser("sweep-report", help="draw a sweep's summary with error bars into DIR/summary.png")
+    sweep_report.add_argument("dir", type=Path, help="the sweep folder")
     return parser
 
 
@@ -259,6 +267,22 @@ def _report(args: argparse.Namespace) -> int:
 
     written = write_report(args.run_dir, args.out)
     print(f"Wrote {len(written)} files to {written[0].parent}: {', '.join(p.name for p in written)}")
+    return 0
+
+
+@command("sweep")
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweeps import sweep
+
+    sweep(args.spec, args.out, scheduler=args.scheduler, workers=args.workers, mnist_dir=args.mnist_dir)
+    return 0
+
+
+@command("sweep-report")
+def _sweep_report(args: argparse.Namespace) -> int:
+    from .sweeps import report
+
+    print(f"Wrote {report(args.dir)}")
     return 0
 
 

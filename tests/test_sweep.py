@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from dcgan_lessons.sweep import MEASURES, formed_index, interval, plan, report, sweep
+from dcgan_lessons.sweeps import MEASURES, formed_index, interval, plan, report, sweep
 
 import pytest
 

@@ -25,7 +25,6 @@ checkpoints, and builds ``results.json`` from those files: a task Dask retries n
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -254,7 +253,8 @@ def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | 
     config = TrainConfig(**config)
     try:
         run = train(config, run_dir, resume=_finished_epochs(run_dir) > 0, mnist_dir=folder, verbose=0)
-        row = result_row(label, seed, run, analyze_run(run))
+        # with --ema the measures are the averaged generator's (the raw game is the control's)
+        row = {**result_row(label, seed, run, analyze_run(run, ema=bool(config.ema))), "ema": bool(config.ema)}
     except TrainingDiverged as err:  # an outcome to count, not a failure to retry
         row = {"condition": label, "seed": seed, "run": f"runs/{label}/seed_{seed}", "diverged": str(err)}
     except (MnistError, RunError, ValueError) as err:
@@ -480,35 +480,3 @@ def report(out_dir: str | os.PathLike) -> Path:
     path = out_dir / SUMMARY_PNG
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     return path
-
-
-# ---------------------------------------------------------------------------------------------- the command line
-
-
-def _sweep_command(args: argparse.Namespace) -> int:
-    sweep(args.spec, args.out, scheduler=args.scheduler, workers=args.workers, mnist_dir=args.mnist_dir)
-    return 0
-
-
-def _report_command(args: argparse.Namespace) -> int:
-    print(f"Wrote {report(args.dir)}")
-    return 0
-
-
-def add_cli(subparsers) -> dict[str, Callable[[argparse.Namespace], int]]:
-    """Add ``sweep`` and ``sweep-report`` to the command line's subparsers; returns their handlers by name."""
-
-    def positive(text: str) -> int:
-        if not text.isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
-        return int(text)
-
-    run = subparsers.add_parser("sweep", help="train and judge every (condition, seed) of a spec on Dask")
-    run.add_argument("spec", type=Path, help="the sweep's spec (.toml or .json): base, conditions, seeds")
-    run.add_argument("--out", type=Path, required=True, help="the sweep folder (runs/, results.json, summary.*)")
-    run.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port); default: local")
-    run.add_argument("--workers", type=positive, help="local worker processes (default 1; not with --scheduler)")
-    run.add_argument("--mnist-dir", type=Path, help="MNIST folder for every worker (default: each worker's $MNIST_DIR)")
-    draw = subparsers.add_parser("sweep-report", help="draw a sweep's summary with error bars into DIR/summary.png")
-    draw.add_argument("dir", type=Path, help="the sweep folder")
-    return {"sweep": _sweep_command, "sweep-report": _report_command}
