@@ -215,21 +215,20 @@ def try_reference(n: int, judge: Judge | None = None) -> dict | None:
         return None
 
 
-def write_report(run: Run | str | os.PathLike, out_dir: str | os.PathLike | None = None) -> list[Path]:
+def save_analysis(run: Run | RunAnalysis | str | os.PathLike, out_dir: str | os.PathLike | None = None) -> list[Path]:
     """The analysis as figures and ``analysis.json`` in ``RUN_DIR/analysis`` (or ``out_dir``)."""
     import matplotlib.pyplot as plt
 
     from . import plots
 
-    run = run if isinstance(run, Run) else load_run(run)
-    analysis = analyze_run(run)
+    analysis = run if isinstance(run, RunAnalysis) else analyze_run(run)
     result = analysis.to_dict()
     result["reference"] = try_reference(result["n"])
-    out = Path(out_dir) if out_dir else run.path / "analysis"
+    out = Path(out_dir) if out_dir else analysis.path / "analysis"
     figures = {
-        "class_histogram": plots.plot_class_histogram(result),
-        "switch_rate": plots.plot_switch_rate(result).figure,
-        "metrics": plots.plot_judge_metrics(result, result["reference"]),
+        "class_histogram": plots.plot_class_histogram(analysis.steps, analysis.snapshots, result["n"]),
+        "switch_rate": plots.plot_switch_rate(analysis.steps[1:], analysis.switch_rates).figure,
+        "metrics": plots.plot_judge_metrics(analysis.steps, analysis.snapshots, result["reference"]),
         "transitions": plots.plot_transition_matrix(np.array(result["total"]["matrix"]), "all switches, summed"),
         "lineages": plots.plot_lineages(switch_lineages(analysis)),
     }

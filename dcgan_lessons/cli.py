@@ -96,9 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="which digit each fixed z draws over a run, and how often it switches")
     analyze.add_argument("run_dir", type=Path)
     analyze.add_argument("--json", action="store_true", help="print everything as JSON")
-    report = sub.add_parser("report", help="write the switching analysis as figures and JSON into RUN_DIR/analysis")
-    report.add_argument("run_dir", type=Path)
-    report.add_argument("--out", type=Path, help="folder for the figures (default: RUN_DIR/analysis)")
+    analyze.add_argument("--save", action="store_true", help="also write figures and analysis.json (RUN_DIR/analysis)")
+    analyze.add_argument("--out", type=Path, help="folder for what --save writes (default: RUN_DIR/analysis)")
     sweep = sub.add_parser("sweep", help="train and judge every (condition, seed) of a spec on Dask")
     sweep.add_argument("spec", type=Path, help="the sweep's spec (.toml or .json): base, conditions, seeds")
     sweep.add_argument("--out", type=Path, required=True, help="the sweep folder (runs/, results.json, summary.*)")
@@ -254,19 +253,16 @@ def _lessons(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     import json
 
-    from .analysis import analyze_run, summary
+    from .analysis import analyze_run, save_analysis, summary
 
-    result = analyze_run(args.run_dir).to_dict()
+    if args.out and not args.save:
+        raise ValueError("--out names where --save writes; add --save")
+    analysis = analyze_run(args.run_dir)
+    result = analysis.to_dict()
     print(json.dumps(result) if args.json else summary(result))
-    return 0
-
-
-@command("report")
-def _report(args: argparse.Namespace) -> int:
-    from .analysis import write_report
-
-    written = write_report(args.run_dir, args.out)
-    print(f"Wrote {len(written)} files to {written[0].parent}: {', '.join(p.name for p in written)}")
+    if args.save:
+        written = save_analysis(analysis, args.out)
+        print(f"Wrote {len(written)} files to {written[0].parent}: {', '.join(p.name for p in written)}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -310,29 +311,29 @@ def plot_strips(strips: dict[str, np.ndarray], ax=None, title: str | None = None
     return ax
 
 
-def plot_class_histogram(result: dict):
-    """The judge's class histogram of the fixed z at every snapshot (stacked: a band per digit),
-    and the number of modes covered: a collapsing generator's bands vanish."""
+def plot_class_histogram(steps: Sequence[int], metrics: Sequence[dict], n: int):
+    """The judge's class histogram of ``n`` fixed z at every snapshot (``metrics``: one
+    :func:`dcgan_lessons.judge.digit_metrics` dict per step; stacked, a band per digit), and the number
+    of modes covered: a collapsing generator's bands vanish."""
     import matplotlib.pyplot as plt
 
-    snaps = result["snapshots"]
-    steps = [s["step"] for s in snaps]
+    snaps = metrics
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(9, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}, constrained_layout=True
     )
     top.stackplot(steps, np.array([s["hist"] for s in snaps]).T, labels=range(10), colors=plt.get_cmap("tab10").colors)
-    top.set(ylabel="share of the fixed z", ylim=(0, 1), title=f"Which digit the judge sees, {result['n']} fixed z")
+    top.set(ylabel="share of the fixed z", ylim=(0, 1), title=f"Which digit the judge sees, {n} fixed z")
     top.legend(title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5))
     bottom.plot(steps, [s["modes"] for s in snaps], "o-", ms=3, color="tab:purple")
     bottom.set(xlabel="training step", ylabel="modes covered", ylim=(0, 10.5), yticks=[0, 2, 4, 6, 8, 10])
     return fig
 
 
-def plot_switch_rate(result: dict, ax=None, label: str | None = None):
-    """The share of the fixed z whose digit changed since the previous snapshot, at each snapshot."""
+def plot_switch_rate(steps: Sequence[int], rates: Sequence[float], ax=None, label: str | None = None):
+    """The share of the fixed z whose digit changed since the previous snapshot (``rates``), at each
+    snapshot after the first (``steps``): ``analysis.steps[1:]`` and ``analysis.switch_rates``."""
     ax = _axes(ax)
-    transitions = result["transitions"]
-    ax.plot([t["to_step"] for t in transitions], [t["switch_rate"] for t in transitions], "o-", ms=3, label=label)
+    ax.plot(steps, rates, "o-", ms=3, label=label)
     ax.set(
         xlabel="training step",
         ylabel="switch rate",
@@ -344,13 +345,12 @@ def plot_switch_rate(result: dict, ax=None, label: str | None = None):
     return ax
 
 
-def plot_judge_metrics(result: dict, reference: dict | None = None):
-    """Classifier score, Frechet distance and confidence of each snapshot; dashed: real test digits
-    at the same N (``reference``, from judge.reference_metrics)."""
+def plot_judge_metrics(steps: Sequence[int], metrics: Sequence[dict], reference: dict | None = None):
+    """Classifier score, Frechet distance and confidence at each step (``metrics``: one digit_metrics
+    dict per step); dashed: real test digits at the same N (``reference``, judge.reference_metrics)."""
     import matplotlib.pyplot as plt
 
-    snaps = result["snapshots"]
-    steps = [s["step"] for s in snaps]
+    snaps = metrics
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), constrained_layout=True)
     panels = (
         ("score", "classifier score (10 = sharp, balanced)"),

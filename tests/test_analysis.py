@@ -141,12 +141,12 @@ def test_a_collapse_shows_in_the_histogram(tmp_path, real_digits):
     assert result["modes"] == 2
 
 
-def test_the_summary_and_the_report(tmp_path, real_digits, capsys):
+def test_the_summary_and_the_saved_analysis(tmp_path, real_digits, capsys):
     run_dir = make_run(tmp_path / "run", real_digits)
     assert main(["analyze", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert "5 snapshots of the same 20 z" in out and "0->8: 2 switches (by steps 200, 400)" in out
-    assert main(["report", str(run_dir)]) == 0
+    assert main(["analyze", str(run_dir), "--save"]) == 0
     names = {p.name for p in (run_dir / "analysis").iterdir()}
     assert {"analysis.json", "class_histogram.png", "switch_rate.png", "transitions.png", "lineages.png"} <= names
     saved = json.loads((run_dir / "analysis" / "analysis.json").read_text())
