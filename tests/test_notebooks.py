@@ -73,3 +73,19 @@ def test_training_notebook_runs_with_a_teachers_parameters(tmp_path, parameters,
     run = dl.load_run(run_dir)
     assert run.config["steps_per_epoch"] == steps and run.complete
     assert run.snapshots().steps.tolist() == snapshots
+
+
+def test_the_training_notebooks_parameters_reach_make_config():
+    """Every TrainConfig setting in notebook 05's parameters cell is passed on, under its own name."""
+    import ast
+    import dataclasses
+
+    import dcgan_lessons as dl
+
+    nb = nbformat.read(ROOT / "notebooks" / "05_training.ipynb", as_version=4)
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = {t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign) for t in node.targets}
+    fields = {f.name for f in dataclasses.fields(dl.TrainConfig)}
+    call = next(c.source for c in nb.cells if c.source.startswith("config = dl.make_config("))
+    passed = {k.arg for k in ast.parse(call).body[0].value.keywords}
+    assert names & fields and (names & fields) - {"preset"} <= passed, sorted((names & fields) - passed)
