@@ -135,7 +135,7 @@ def _train_config(args: argparse.Namespace):
 
 @command("train")
 def _train(args: argparse.Namespace) -> int:
-    from .runs import load_run
+    from .runs import finished_epochs
     from .training import train
 
     config = _train_config(args)
@@ -151,10 +151,7 @@ def _train(args: argparse.Namespace) -> int:
             verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only where it can redraw; a log gets lines
         )
     except KeyboardInterrupt:
-        try:
-            done = load_run(args.run_dir).finished_epochs
-        except RunError:
-            done = 0
+        done = finished_epochs(args.run_dir)
         hint = (
             f"The last finished epoch ({done}) is saved; continue with: dcgan-lessons train --run-dir "
             f"{args.run_dir} --resume"

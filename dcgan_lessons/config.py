@@ -118,6 +118,16 @@ def make_config(preset: str = "report", **overrides) -> TrainConfig:
     return TrainConfig(preset=preset, **values)
 
 
+def setting_differences(stored: dict, asked: dict) -> list[str]:
+    """``"name: stored X, asked Y"`` for every setting both hold with different values, ``epochs`` aside
+    (extending a run is allowed); a setting newer than the stored run is no conflict."""
+    return [
+        f"{k}: stored {stored[k]!r}, asked {v!r}"
+        for k, v in asked.items()
+        if k != "epochs" and k in stored and stored[k] != v
+    ]
+
+
 def config_to_resume(stored: dict, **changes) -> TrainConfig:
     """The config of a run to continue: its own stored settings, with ``changes`` (None: keep) applied.
 
@@ -128,11 +138,7 @@ def config_to_resume(stored: dict, **changes) -> TrainConfig:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     base = {k: v for k, v in stored.items() if k in known}  # a setting newer than the run keeps its default
-    differ = [
-        f"{k}: stored {base[k]!r}, asked {v!r}"
-        for k, v in changes.items()
-        if v is not None and k != "epochs" and k in base and base[k] != v
-    ]
+    differ = setting_differences(base, {k: v for k, v in changes.items() if v is not None})
     if differ:
         raise ValueError(
             f"the run holds other settings ({'; '.join(differ)}); resume it with its own settings "

@@ -226,6 +226,14 @@ class Run:
         return sorted((self.path / SAMPLES).glob("epoch_*.png"))
 
 
+def finished_epochs(path: str | os.PathLike) -> int:
+    """How many epochs a folder holds saved: 0 for a folder that is no run (or not there)."""
+    try:
+        return Run(path).finished_epochs
+    except RunError:
+        return 0
+
+
 def load_run(path: str | os.PathLike) -> Run:
     """Open a run folder written by :func:`dcgan_lessons.train`; fails clearly on anything else."""
     return Run(path)

@@ -39,7 +39,7 @@ import numpy as np
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
 from .files import write_json, write_with
-from .runs import RunError, read_json
+from .runs import RunError, finished_epochs, read_json
 
 RESULT = "result.json"
 RESULTS = "results.json"
@@ -221,15 +221,6 @@ def result_row(label: str, seed: int, run, analysis) -> dict:
     }
 
 
-def _finished_epochs(run_dir: Path) -> int:
-    from .runs import load_run
-
-    try:
-        return load_run(run_dir).finished_epochs
-    except RunError:
-        return 0
-
-
 def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | None = None) -> dict:
     """The Dask task: train one (condition, seed) (resuming a partly trained run), judge it, and write its
     ``result.json`` atomically. MNIST comes from ``mnist_dir``, else the worker's own ``$MNIST_DIR``."""
@@ -252,7 +243,7 @@ def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | 
     run_dir = Path(run_dir)
     config = TrainConfig(**config)
     try:
-        run = train(config, run_dir, resume=_finished_epochs(run_dir) > 0, mnist_dir=folder, verbose=0)
+        run = train(config, run_dir, resume=finished_epochs(run_dir) > 0, mnist_dir=folder, verbose=0)
         # with --ema the measures are the averaged generator's (the raw game is the control's)
         row = {**result_row(label, seed, run, analyze_run(run, ema=bool(config.ema))), "ema": bool(config.ema)}
     except TrainingDiverged as err:  # an outcome to count, not a failure to retry

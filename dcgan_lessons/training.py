@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import __version__
-from .config import PRECISIONS, TrainConfig, config_to_resume
+from .config import PRECISIONS, TrainConfig, config_to_resume, setting_differences
 from .data import load_mnist, make_dataset, steps_per_epoch, to_uint8
 from .files import write_json, write_npz, write_with
 from .losses import discriminator_loss, generator_loss
@@ -440,11 +440,7 @@ def _prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite:
         raise RunError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to start over.")
     if not checkpoints(run_dir):
         raise RunError(f"{run_dir} has no checkpoint to resume from (only its results were kept).")
-    differ = [
-        f"{k}: stored {run.config[k]!r}, asked {v!r}"
-        for k, v in config.to_dict().items()
-        if k != "epochs" and k in run.config and run.config[k] != v  # a setting newer than the run is no conflict
-    ]
+    differ = setting_differences(run.config, config.to_dict())
     if differ:
         raise RunError(
             f"{run_dir} holds a different run ({'; '.join(differ)}); resume it with its own "
@@ -506,15 +502,15 @@ def train(
                 first_epoch = _prepare_folder(run_dir, config, resume, overwrite)
                 pieces = {"generator": generator, "discriminator": discriminator, "step": step}
                 custom = sorted(name for name, piece in pieces.items() if piece is not None)
-                stored = load_run(run_dir).config.get("custom", []) if first_epoch else custom
-                if stored != custom:
+                stored = load_run(run_dir).config if first_epoch else {"custom": custom}
+                if (theirs := stored.get("custom", [])) != custom:
                     raise RunError(
-                        f"{run_dir} was trained with your own pieces ({', '.join(stored) or 'none'}), "
+                        f"{run_dir} was trained with your own pieces ({', '.join(theirs) or 'none'}), "
                         f"not these ({', '.join(custom) or 'none'}); resume it with the same pieces."
                     )
                 config, speed = choose(config, mnist.train_images, (config.epochs - first_epoch) * steps)
                 if first_epoch:  # a resumed run keeps the record of how its settings were chosen
-                    speed = load_run(run_dir).config.get("speed", speed)
+                    speed = stored.get("speed", speed)
                 elif verbose:
                     print(describe(speed), flush=True)
                 keras.utils.set_random_seed(config.seed)
