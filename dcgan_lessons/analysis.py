@@ -13,6 +13,7 @@ training, or a folder built by hand from real digits.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,71 @@ def switch_counts(matrix: np.ndarray) -> dict[str, int]:
     """The off-diagonal entries that happened, most frequent first: {"i->j": count}."""
     pairs = [(int(matrix[i, j]), i, j) for i in range(CLASSES) for j in range(CLASSES) if i != j and matrix[i, j]]
     return {f"{i}->{j}": count for count, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2]))}
+
+
+def formed_index(modes: list[int]) -> int | None:
+    """The snapshot at which a run has formed digits: the first that covers all 10 (judge ``modes == 10``).
+    None when no snapshot does. Switching before it is the generator learning to draw, not instability."""
+    return next((k for k, m in enumerate(modes) if m == CLASSES), None)
+
+
+def poisson_upper_tail(observed: int, expected: float) -> float:
+    """P(X >= observed) for X ~ Poisson(expected): how surprising a count this large is by chance."""
+    if observed <= 0:
+        return 1.0
+    if expected <= 0:
+        return 0.0
+    term = lambda i: math.exp(i * math.log(expected) - expected - math.lgamma(i + 1))  # noqa: E731
+    if observed <= expected:
+        return max(0.0, 1.0 - sum(term(i) for i in range(observed)))
+    total, i = 0.0, observed
+    while (t := term(i)) > total * 1e-15:
+        total, i = total + t, i + 1
+    return min(1.0, total)
+
+
+def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
+
+
+def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
+    """Each switch i -> j against chance, most over-represented first.
+
+    The chance model keeps how often each digit is left and entered (the off-diagonal row and column totals)
+    and pairs them at random, never a digit with itself: expected E_ij = a_i b_j for i != j, fitted to those
+    totals by iterative proportional fitting (quasi-independence). ``ratio`` is observed / expected, ``p``
+    the Poisson upper tail, ``significant`` p below ``alpha`` / 90 (Bonferroni over the 90 pairs). Counting
+    every switch as independent overstates significance when the same z switches back and forth, so read
+    ``p`` as a screen, not a proof."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    off = matrix - np.diag(np.diag(matrix))
+    if off.sum() == 0:
+        return []
+    rows_total, cols_total, allowed = off.sum(axis=1), off.sum(axis=0), 1.0 - np.eye(CLASSES)
+    expected = allowed * off.sum() / allowed.sum()
+    for _ in range(1000):
+        expected *= _ratio(rows_total, expected.sum(axis=1))[:, None]
+        expected *= _ratio(cols_total, expected.sum(axis=0))
+        if np.allclose(expected.sum(axis=1), rows_total, rtol=1e-9, atol=1e-9):
+            break
+    pairs = CLASSES * (CLASSES - 1)
+    rows = []
+    for i in range(CLASSES):
+        for j in range(CLASSES):
+            if i == j or expected[i, j] == 0:
+                continue
+            p = poisson_upper_tail(int(off[i, j]), float(expected[i, j]))
+            rows.append(
+                {
+                    "switch": f"{i}->{j}",
+                    "observed": int(off[i, j]),
+                    "expected": round(float(expected[i, j]), 3),
+                    "ratio": round(float(off[i, j] / expected[i, j]), 3),
+                    "p": p,
+                    "significant": p < alpha / pairs,
+                }
+            )
+    return sorted(rows, key=lambda r: (-r["ratio"], r["switch"]))
 
 
 @dataclass(frozen=True)
@@ -70,6 +136,40 @@ class RunAnalysis:
         order = np.lexsort((z, t))
         return [
             {"z": int(z[k]), "from_step": int(self.steps[t[k]]), "to_step": int(self.steps[t[k] + 1])} for k in order
+        ]
+
+    @property
+    def formed(self) -> int | None:
+        """The index of the first snapshot covering all ten digits (:func:`formed_index`), or None."""
+        return formed_index([m["modes"] for m in self.snapshots])
+
+    def switch_rate_from(self, start: int, threshold: float | None = None) -> float | None:
+        """The fraction of z that change digit by the next snapshot, over the snapshots from ``start`` on;
+        with ``threshold``, only z the judge was sure of (confidence >= threshold) before. None when there
+        is nothing to count."""
+        switched = self.labels[start + 1 :] != self.labels[start:-1]
+        if threshold is not None:
+            switched = switched[self.confidence[start:-1] >= threshold]
+        return float(switched.mean()) if switched.size else None
+
+    def confident_switches(self, start: int = 0, threshold: float = CONFIDENT) -> list[dict]:
+        """Switches from snapshot ``start`` on between two digits the judge is sure of at both ends
+        (confidence >= ``threshold``): {"z", "from_step", "to_step", "from", "to", "p_from", "p_to"}."""
+        before, after = self.labels[start:-1], self.labels[start + 1 :]
+        sure = (self.confidence[start:-1] >= threshold) & (self.confidence[start + 1 :] >= threshold)
+        t, z = np.nonzero((before != after) & sure)
+        order = np.lexsort((z, t))
+        return [
+            {
+                "z": int(z[k]),
+                "from_step": int(self.steps[start + t[k]]),
+                "to_step": int(self.steps[start + t[k] + 1]),
+                "from": int(before[t[k], z[k]]),
+                "to": int(after[t[k], z[k]]),
+                "p_from": round(float(self.confidence[start + t[k], z[k]]), 4),
+                "p_to": round(float(self.confidence[start + t[k] + 1, z[k]]), 4),
+            }
+            for k in order
         ]
 
     def lineage(self, z: int) -> dict:
@@ -160,6 +260,45 @@ def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None, ema: b
     return RunAnalysis(run.path, steps, images, judged.labels.reshape(s, n), judged.confidence.reshape(s, n), snapshots)
 
 
+def epoch_quality(run: Run | str | os.PathLike, judge: Judge | None = None, rounds: int = 200) -> list[dict]:
+    """The judge's numbers at each finished epoch's last snapshot, each with its sampling noise.
+
+    ``score_se`` and ``frechet_se`` are bootstrap standard errors over the snapshot's N digits (``rounds``
+    resamples, seed 0): how much the number would move with another N digits from the same generator.
+    A later epoch is worse than an earlier one only by more than about twice their combined error."""
+    run = run if isinstance(run, Run) else load_run(run)
+    snaps = run.snapshots()
+    steps_per_epoch = run.config["steps_per_epoch"]
+    judge = judge or load_judge()
+    reference = judge.reference()
+    rng = np.random.default_rng(0)
+    rows = []
+    for row in run.history["epochs"]:
+        end = row["epoch"] * steps_per_epoch
+        index = int(np.searchsorted(snaps.steps, end, side="right")) - 1
+        if index < 0 or snaps.steps[index] <= end - steps_per_epoch:
+            continue  # no snapshot inside this epoch
+        judged = judge(np.asarray(snaps.images[index]))
+        n = len(judged.probs)
+        resampled = [
+            metrics_of(Judgement(judged.probs[pick], judged.features[pick]), reference)
+            for pick in rng.integers(0, n, size=(rounds, n))
+        ]
+        metrics = metrics_of(judged, reference)
+        rows.append(
+            {
+                "epoch": row["epoch"],
+                "step": int(snaps.steps[index]),
+                **{k: metrics[k] for k in ("modes", "score", "frechet", "confidence")},
+                "score_se": round(float(np.std([m["score"] for m in resampled], ddof=1)), 6),
+                "frechet_se": round(float(np.std([m["frechet"] for m in resampled], ddof=1)), 6),
+                "d_loss": row["d_loss"],
+                "g_loss": row["g_loss"],
+            }
+        )
+    return rows
+
+
 def _show(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -216,7 +355,8 @@ def try_reference(n: int, judge: Judge | None = None) -> dict | None:
 
 
 def save_analysis(run: Run | RunAnalysis | str | os.PathLike, out_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The analysis as figures and ``analysis.json`` in ``RUN_DIR/analysis`` (or ``out_dir``)."""
+    """The analysis as figures, ``analysis.json`` and ``epochs.json`` (:func:`epoch_quality`, for a run with
+    a history) in ``RUN_DIR/analysis`` (or ``out_dir``)."""
     import matplotlib.pyplot as plt
 
     from . import plots
@@ -237,19 +377,43 @@ def save_analysis(run: Run | RunAnalysis | str | os.PathLike, out_dir: str | os.
         written.append(plots.save_figure(fig, name, out))
         plt.close(fig)
     write_json(out / "analysis.json", result)
-    return [*written, out / "analysis.json"]
+    written.append(out / "analysis.json")
+    run = load_run(analysis.path)
+    if run.history["epochs"]:
+        write_json(out / "epochs.json", epoch_quality(run))
+        written.append(out / "epochs.json")
+    return written
 
 
-def switch_lineages(analysis: RunAnalysis, source: int = 0, target: int = 8, count: int = 4, width: int = 10) -> list:
+def switch_lineages(
+    analysis: RunAnalysis,
+    source: int = 0,
+    target: int = 8,
+    count: int = 4,
+    width: int = 10,
+    start: int = 0,
+    threshold: float | None = None,
+) -> list:
     """Lineages of up to ``count`` z that switched ``source`` -> ``target`` (else the most frequent
-    switch), each cut to ``width`` snapshots around its first such switch, for pictures."""
-    events = analysis.switches(source, target)
-    if not events:
+    switch), each cut to ``width`` snapshots around its first such switch, for pictures. With ``threshold``,
+    only switches from snapshot ``start`` on between digits the judge is that sure of at both ends."""
+    if threshold is None:
+        pool = [{**e, "from": source, "to": target} for e in analysis.switches(source, target)]
+    else:
+        pool = analysis.confident_switches(start, threshold)
+    events = [e for e in pool if (e["from"], e["to"]) == (source, target)]
+    if not events and threshold is None:
         top = switch_counts(analysis.matrices.sum(axis=0))
         if not top:
             return []
         source, target = map(int, next(iter(top)).split("->"))
-        events = analysis.switches(source, target)
+        events = [{**e, "from": source, "to": target} for e in analysis.switches(source, target)]
+    elif not events and pool:
+        counts: dict[tuple[int, int], int] = {}
+        for e in pool:
+            counts[(e["from"], e["to"])] = counts.get((e["from"], e["to"]), 0) + 1
+        pair = max(counts, key=lambda k: (counts[k], -k[0], -k[1]))
+        events = [e for e in pool if (e["from"], e["to"]) == pair]
     chosen, seen = [], set()
     for event in events:
         if event["z"] not in seen:
@@ -266,24 +430,25 @@ def switch_lineages(analysis: RunAnalysis, source: int = 0, target: int = 8, cou
 
 
 def compare_runs(runs: dict[str, Run | str | os.PathLike], judge: Judge | None = None) -> list[dict]:
-    """One row per named run: its final losses, its switch rate over the second half of training
-    (``late_switch_rate``: once digits have formed, how often does a z still change digit?) and its
-    final snapshot's modes, score, Frechet distance and confidence."""
+    """One row per named run: its final losses, when it formed digits (``formed_step``: the first snapshot
+    covering all ten), how often a z still changes digit from then on (``formed_switch_rate``, None when the
+    run never formed all ten), and its final snapshot's modes, score, Frechet distance and confidence."""
     judge = judge or load_judge()
     rows = []
     for name, run in runs.items():
         run = run if isinstance(run, Run) else load_run(run)
-        result = analyze_run(run, judge).to_dict()
-        late = [t["switch_rate"] for t in result["transitions"] if t["to_step"] > result["final_step"] / 2]
+        judged = analyze_run(run, judge)
+        formed = judged.formed
         last_epoch = (run.history["epochs"] or [{}])[-1]
-        final = result["snapshots"][-1]
+        final = judged.snapshots[-1]
         rows.append(
             {
                 "run": name,
-                "steps": result["final_step"],
+                "steps": int(judged.steps[-1]),
                 "d_loss": last_epoch.get("d_loss"),
                 "g_loss": last_epoch.get("g_loss"),
-                "late_switch_rate": float(np.mean(late)) if late else None,
+                "formed_step": None if formed is None else int(judged.steps[formed]),
+                "formed_switch_rate": None if formed is None else judged.switch_rate_from(formed),
                 **{k: final[k] for k in ("modes", "score", "frechet", "confidence")},
             }
         )

@@ -30,3 +30,18 @@ def compare_with_report(history: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def report_table(history: dict) -> str:
+    """The report's logged rows beside the run's epoch means, as a markdown table built from the run's
+    history when the notebook runs, so it cannot go stale."""
+    done = len(history.get("epochs", []))
+    missing = f"not reached ({done} epoch{'s' if done != 1 else ''} done)"
+    show = lambda value: missing if value is None else f"{value:.3f}"  # noqa: E731
+    lines = ["| epoch | report d_loss | run d_loss | report g_loss | run g_loss |", "|---|---|---|---|---|"]
+    for r in compare_with_report(history):
+        lines.append(
+            f"| {r['epoch']} | {r['report_d_loss']:.3f} | {show(r['run_d_loss'])} | "
+            f"{r['report_g_loss']:.3f} | {show(r['run_g_loss'])} |"
+        )
+    return "\n".join(lines)

@@ -190,7 +190,10 @@ def test_compare_runs_sets_runs_side_by_side(tmp_path, real_digits):
     assert [r["run"] for r in rows] == ["planted", "collapsed"]
     planted, collapsed = rows
     assert planted["steps"] == 400 and planted["d_loss"] is None  # no history.json: losses unknown
-    assert planted["late_switch_rate"] == pytest.approx((2 / 20 + 1 / 20) / 2)  # transitions to 300 and 400
+    assert planted["formed_step"] == 0  # all ten digits from the first snapshot on
+    assert planted["formed_switch_rate"] == pytest.approx((1 + 1 + 2 + 1) / 80)
+    assert collapsed["formed_step"] == 0  # formed first, then collapsed to 1s and 7s: its switch rate shows it
+    assert collapsed["formed_switch_rate"] > 3 * planted["formed_switch_rate"]
     assert (planted["modes"], collapsed["modes"]) == (10, 2)
     assert collapsed["score"] < planted["score"]
 
@@ -204,3 +207,48 @@ def test_a_run_with_one_snapshot_has_nothing_to_switch(tmp_path, real_digits):
     assert result["transitions"] == [] and result["total"]["switches"] == {}
     assert result["total"]["matrix"] == [[0] * 10] * 10 and result["zero_eight"]["0->8"]["count"] == 0
     assert "Only one snapshot" in an.summary(result)
+
+
+def test_confident_switches_are_listed_with_both_ends(tmp_path, real_digits):
+    lab = an.analyze_run(make_run(tmp_path / "run", real_digits))
+    assert lab.formed == 0
+    events = lab.confident_switches()  # real digits the judge is sure of: every planted switch counts
+    assert [(e["z"], e["from"], e["to"], e["to_step"]) for e in events] == [
+        (3, 3, 5, 100),
+        (0, 0, 8, 200),
+        (3, 5, 3, 300),
+        (8, 8, 0, 300),
+        (10, 0, 8, 400),
+    ]
+    assert all(e["p_from"] >= 0.9 and e["p_to"] >= 0.9 for e in events)
+    assert [e["z"] for e in lab.confident_switches(start=3)] == [10]  # from step 300 on
+    assert lab.confident_switches(threshold=1.01) == []  # nobody is that sure
+    assert lab.switch_rate_from(3) == pytest.approx(1 / 20)
+    assert lab.switch_rate_from(0, threshold=1.01) is None
+
+
+def test_formed_means_the_first_snapshot_with_all_ten_digits():
+    assert an.formed_index([1, 7, 10, 9, 10]) == 2 and an.formed_index([3, 9]) is None
+
+
+def test_poisson_upper_tail_matches_closed_forms():
+    assert an.poisson_upper_tail(0, 3.0) == 1.0
+    assert an.poisson_upper_tail(1, 1.0) == pytest.approx(1 - np.exp(-1))
+    assert an.poisson_upper_tail(3, 0.5) == pytest.approx(1 - np.exp(-0.5) * (1 + 0.5 + 0.125))
+    assert an.poisson_upper_tail(60, 20.0) < 1e-10 < an.poisson_upper_tail(30, 20.0) < 0.05
+
+
+def test_transition_excess_finds_the_planted_pair_against_chance():
+    matrix = np.full((10, 10), 10)
+    np.fill_diagonal(matrix, 500)
+    matrix[4, 9] = matrix[9, 4] = 60  # 4 <-> 9 six times as often as the other pairs
+    rows = an.transition_excess(matrix)
+    assert len(rows) == 90 and {r["switch"] for r in rows[:2]} == {"4->9", "9->4"}
+    top = rows[0]
+    expected = top["expected"]  # fitted to the row and column totals: checked below by the uniform case
+    assert top["observed"] == 60 and top["expected"] == pytest.approx(expected, abs=1e-3)
+    assert top["ratio"] == pytest.approx(60 / expected, abs=1e-3) and top["significant"]
+    assert not any(r["significant"] for r in rows[2:])
+    uniform = an.transition_excess(np.full((10, 10), 7))
+    assert all(r["ratio"] == pytest.approx(1.0) and not r["significant"] for r in uniform)
+    assert an.transition_excess(np.eye(10, dtype=int) * 9) == []  # nothing switched

@@ -62,7 +62,7 @@ def test_the_readme_tells_the_reference_runs_numbers(run):
     epochs = len(run.history["epochs"])
     zero_eight = result["zero_eight"]
     for phrase in (
-        f"--epochs {run.config['epochs']} --resume",
+        f"--run-dir runs/reference --epochs {run.config['epochs']}",
         f"after {epochs} epochs",
         f"classifier score {result['score']:.2f}",
         f"{result['transitions'][-1]['switch_rate']:.0%} of the fixed z still change digit",

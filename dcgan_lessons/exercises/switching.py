@@ -81,41 +81,81 @@ in the figure above first and guess; the check also runs your function on this r
 )
 
 
-def _best_change(rates: dict, baseline: str, noise: float) -> str | None:
-    best = min((name for name in rates if name != baseline), key=rates.get)
-    return best if rates[best] <= rates[baseline] - noise else None
+QUALITY_FACTOR = 1.5  # "comparable quality": a Frechet distance at most this many times the baseline's
 
 
-def _check_change(pick_change, hidden: bool = False, rates: dict | None = None, baseline: str = "report", **_) -> str:
-    cases = [
-        ({"report": 0.20, "paper": 0.17, "label smoothing": 0.12, "more epochs": 0.24}, "report", 0.02),
-        ({"report": 0.10, "paper": 0.09, "lr 1e-4": 0.095}, "report", 0.02),
-        ({"report": 0.05, "minimax": 0.09, "paper": 0.06}, "report", 0.02),
-        ({"baseline": 0.30, "a": 0.26, "b": 0.27}, "baseline", 0.05),
+def _best_change(runs: dict, baseline: str, noise: float) -> str | None:
+    base = runs[baseline]
+    if base["rate"] is None:
+        return None
+    fair = [
+        name
+        for name, run in runs.items()
+        if name != baseline
+        and run["rate"] is not None
+        and run["modes"] == 10
+        and run["frechet"] <= QUALITY_FACTOR * base["frechet"]
     ]
-    if rates:
-        measured = {name: float(rate) for name, rate in rates.items() if rate is not None}
-        cases.append((measured, baseline, 0.02))
+    best = min(fair, key=lambda name: runs[name]["rate"], default=None)
+    return best if best is not None and runs[best]["rate"] <= base["rate"] - noise else None
+
+
+def _run(rate: float | None, modes: int = 10, frechet: float = 20.0) -> dict:
+    return {"rate": rate, "modes": modes, "frechet": frechet}
+
+
+def _check_change(pick_change, hidden: bool = False, runs: dict | None = None, baseline: str = "report", **_) -> str:
+    cases = [
+        ({"report": _run(0.20), "paper": _run(0.17), "label smoothing": _run(0.12), "ema": _run(0.24)}, "report", 0.02),
+        ({"report": _run(0.10), "paper": _run(0.09), "lr 1e-4": _run(0.095)}, "report", 0.02),
+        ({"report": _run(0.15), "minimax": _run(None, 1, 315.0), "paper": _run(0.14)}, "report", 0.02),
+        ({"report": _run(0.15), "frozen": _run(0.01, 10, 95.0), "paper": _run(0.11)}, "report", 0.02),
+        ({"report": _run(0.15), "seven digits": _run(0.05, 7), "lr 1e-4": _run(0.14)}, "report", 0.02),
+        ({"report": _run(None, 8, 90.0), "paper": _run(0.3)}, "report", 0.02),
+    ]
+    if hidden:
+        cases = [({"base": _run(0.30), "a": _run(0.26, 10, 25.0), "b": _run(0.20, 10, 31.0)}, "base", 0.05)]
+    if runs:
+        cases.append(({name: dict(run) for name, run in runs.items()}, baseline, 0.02))
     for table, base, noise in cases:
-        got = _call(pick_change, dict(table), base, noise)
+        got = _call(pick_change, {name: dict(run) for name, run in table.items()}, base, noise)
         expected = _best_change(table, base, noise)
         if got == expected:
             continue
-        shown = ", ".join(f"{name} {rate:.1%}" for name, rate in table.items())
-        where = f"for {shown} (baseline {base!r}, noise {noise:.0%})"
+        shown = "; ".join(
+            f"{name}: rate {'never formed' if r['rate'] is None else format(r['rate'], '.0%')}, {r['modes']} modes, "
+            f"Frechet {r['frechet']:g}"
+            for name, r in table.items()
+        )
+        where = f"for {{{shown}}} (baseline {base!r}, noise {noise:.0%})"
         if got == base:
             raise _Wrong(f"{where} you picked the baseline, which is no change at all")
         if got is not None and got not in table:
             raise _Wrong(f"{where} you returned {got!r}: return one of the runs' names, or None")
-        if expected is None:
-            if got is not None and table[got] < table[base]:
+        if got is not None:
+            run = table[got]
+            if run["rate"] is None:
+                raise _Wrong(f"{where} {got!r} never formed all ten digits, so it has no switch rate to compare")
+            if run["modes"] < 10:
                 raise _Wrong(
-                    f"{where} you picked {got!r}, only {table[base] - table[got]:.1%} below the baseline: "
-                    "within the noise, so it is not a measured improvement. Return None"
+                    f"{where} {got!r} draws only {run['modes']} digits: a generator that covers fewer digits has "
+                    "fewer to switch between. Compare only runs that cover all ten"
                 )
-            raise _Wrong(f"{where} no change switches less than the baseline by the noise margin: return None")
-        raise _Wrong(f"{where} the answer is {expected!r} ({table[expected]:.1%}), you returned {got!r}")
-    return "a change counts only if it beats the baseline by more than the run-to-run noise."
+            if run["frechet"] > QUALITY_FACTOR * table[base]["frechet"]:
+                raise _Wrong(
+                    f"{where} {got!r} switches little but its digits are far worse (Frechet {run['frechet']:g} "
+                    f"against the baseline's {table[base]['frechet']:g}): a generator that stopped learning does not "
+                    f"switch either. Keep runs within {QUALITY_FACTOR:g}x the baseline's Frechet distance"
+                )
+        if table[base]["rate"] is None:
+            raise _Wrong(f"{where} the baseline never formed all ten digits, so nothing can beat it: return None")
+        if expected is None:
+            raise _Wrong(f"{where} no fair run switches less than the baseline by the noise margin: return None")
+        raise _Wrong(f"{where} the answer is {expected!r} ({table[expected]['rate']:.0%}), you returned {got!r}")
+    return (
+        "a change counts only among runs that draw all ten digits at a comparable quality, and only if it beats "
+        "the baseline by more than the run-to-run noise."
+    )
 
 
 _register(
@@ -123,26 +163,37 @@ _register(
     notebook="06_instability",
     title="Which change reduces switching?",
     task="""
-Read the table above: which change switched least late in training, and is it far enough below the report's
-settings to believe? Write `pick_change(rates, baseline, noise)`: `rates` maps each run's name to its late
-switch rate; return the name of the run (other than `baseline`) with the lowest rate if it is at least
-`noise` below the baseline's rate, else `None` (no change beats the noise). The check tries it on several
-tables and on the one above.
+Which change switched least once digits had formed, and is that a fair comparison? A run that draws fewer
+digits, or much worse ones, has less to switch: the minimax run's 0% is a frozen generator, not a stable
+one. Write `pick_change(runs, baseline, noise)`: `runs` maps each run's name to `{"rate": ..., "modes": ...,
+"frechet": ...}` (`rate` is the switch rate after the run formed all ten digits, `None` if it never did).
+Among the runs other than `baseline` that cover all 10 digits, have a rate, and a Frechet distance at most
+1.5 times the baseline's, return the one with the lowest rate if it is at least `noise` below the
+baseline's rate; else return `None` (also when the baseline itself never formed). The check tries it on
+several tables and on the one above.
 """,
     answer="pick_change",
     template='''
-    def pick_change(rates, baseline, noise):
-        """The change that switched least, if it beats the baseline by at least noise; else None."""
+    def pick_change(runs, baseline, noise):
+        """The fair change that switched least, if it beats the baseline by at least noise; else None."""
         {solution}
     ''',
     solution="""
-    best = min((name for name in rates if name != baseline), key=rates.get)
-    if rates[best] <= rates[baseline] - noise:
-        return best
-    return None
+    base = runs[baseline]
+    if base["rate"] is None:
+        return None
+    fair = {}
+    for name, run in runs.items():
+        comparable = run["modes"] == 10 and run["frechet"] <= 1.5 * base["frechet"]
+        if name != baseline and run["rate"] is not None and comparable:
+            fair[name] = run["rate"]
+    if not fair:
+        return None
+    best = min(fair, key=fair.get)
+    return best if fair[best] <= base["rate"] - noise else None
     """,
-    hint="min(..., key=rates.get) finds the name with the smallest rate; leave the baseline out, then compare "
-    "the two rates with the noise margin.",
+    hint="First keep only the fair runs (not the baseline, a rate that is not None, 10 modes, Frechet at most 1.5 "
+    "times the baseline's) in a dict of name -> rate; then min(fair, key=fair.get), and compare with the noise.",
     checker=_check_change,
-    check_args=', rates={r["run"]: r["late_switch_rate"] for r in rows}',
+    check_args=", runs=lab_table",
 )

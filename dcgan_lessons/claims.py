@@ -1,0 +1,155 @@
+"""Sentences the series states about measured data: rendered from the data, or checked against it.
+
+A notebook shows ``Markdown(claims.some_sentence(...))``, worded by the numbers, or writes a sentence by
+hand and puts ``claims.check(...)`` right after it, which raises :class:`ClaimError` naming the sentence
+and the numbers that contradict it. The test suite calls the same functions on the committed data (the
+reference run), so a false sentence fails CI even where the notebooks run in quick settings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+LN2 = math.log(2)
+MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
+
+
+class ClaimError(AssertionError):
+    """A sentence of the series is contradicted by the data it is about."""
+
+
+def check(holds: bool, claim: str, evidence: str) -> None:
+    """Raise :class:`ClaimError` when ``holds`` is false: the notebook says ``claim``, the data say ``evidence``."""
+    if not holds:
+        raise ClaimError(f"The text says: {claim!r}. The data disagree: {evidence}.")
+
+
+def more_or_less(
+    value: float, noise: float, more: str = "more", less: str = "less", same: str = "about as much"
+) -> str:
+    """The word for ``value`` (a difference) against ``noise`` (its uncertainty): ``more``, ``less`` or ``same``."""
+    if value > noise:
+        return more
+    if value < -noise:
+        return less
+    return same
+
+
+def mean_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and half-width of a normal 95% confidence interval (1.96 standard errors) along ``axis``."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[axis]
+    sd = values.std(axis=axis, ddof=1) if n > 1 else np.zeros_like(values.mean(axis=axis))
+    return values.mean(axis=axis), 1.96 * sd / math.sqrt(n)
+
+
+def loss_trend(history: dict, name: str = "This run") -> str:
+    """Where a run's epoch-mean losses went and how far from ln 2 they ended, in one paragraph."""
+    epochs = history.get("epochs", [])
+    if not epochs:
+        return f"{name} has no finished epoch yet: nothing to say about its losses."
+    first, last = epochs[0], epochs[-1]
+    d_gap, g_gap = last["d_loss"] - LN2, last["g_loss"] - LN2
+    span = (
+        f"over its {len(epochs)} epochs the epoch means of d_loss went from {first['d_loss']:.3f} to "
+        f"{last['d_loss']:.3f} and of g_loss from {first['g_loss']:.3f} to {last['g_loss']:.3f}"
+        if len(epochs) > 1
+        else f"after its one epoch the means are d_loss {last['d_loss']:.3f} and g_loss {last['g_loss']:.3f}"
+    )
+    near = max(abs(d_gap), abs(g_gap)) < 0.05
+    verdict = (
+        f"both within 0.05 of ln 2 = {LN2:.3f}: the discriminator can no longer tell real from fake on average"
+        if near
+        else f"{abs(d_gap):.3f} {'below' if d_gap < 0 else 'above'} and {abs(g_gap):.3f} "
+        f"{'below' if g_gap < 0 else 'above'} ln 2 = {LN2:.3f}: the discriminator is still "
+        f"{'ahead' if last['d_real'] > last['d_fake'] + 0.05 else 'level'} "
+        f"(D(x) {last['d_real']:.2f} against D(G(z)) {last['d_fake']:.2f})"
+    )
+    return f"{name}: {span}, {verdict}."
+
+
+def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+    """The switches over-represented against chance (:func:`dcgan_lessons.analysis.transition_excess`),
+    and where the ``watch`` switches stand."""
+    if not rows:
+        return "No z switched digit, so no switch can be over-represented."
+    strong = [r for r in rows if r["significant"] and r["ratio"] > 1]
+    named = ", ".join(
+        f"{r['switch']} ({r['ratio']:.1f}x, {r['observed']} against {r['expected']:.0f})" for r in strong[:6]
+    )
+    lines = [
+        f"{len(strong)} of the {len(rows)} possible switches happen significantly more often than chance"
+        + (f"; the strongest: {named}." if strong else ".")
+    ]
+    by_name = {r["switch"]: r for r in rows}
+    for key in watch:
+        r = by_name.get(key)
+        if r is None:
+            continue
+        rank = rows.index(r) + 1
+        verdict = "significantly over-represented" if r["significant"] and r["ratio"] > 1 else "not significant"
+        lines.append(
+            f"{key}: {r['observed']} switches against {r['expected']:.0f} expected, {r['ratio']:.2f}x chance "
+            f"(rank {rank} of {len(rows)}, p = {r['p']:.2g}): {verdict}."
+        )
+    return " ".join(lines)
+
+
+def later_worse(rows: list[dict], measure: str, higher_is_better: bool) -> dict:
+    """Is the last epoch worse on ``measure`` than the run's best epoch, by more than twice their combined
+    standard error (``measure + "_se"``)? {"best", "last", "gap", "noise", "worse"}: gap > 0 means worse."""
+    pick = max if higher_is_better else min
+    best, last = pick(rows, key=lambda r: r[measure]), rows[-1]
+    gap = (best[measure] - last[measure]) if higher_is_better else (last[measure] - best[measure])
+    noise = 2 * math.hypot(best[f"{measure}_se"], last[f"{measure}_se"])
+    return {"best": best, "last": last, "gap": gap, "noise": noise, "worse": gap > noise}
+
+
+def quality_over_epochs(rows: list[dict]) -> str:
+    """The report's "more epochs need not help", tested on a run's per-epoch judged numbers
+    (:func:`dcgan_lessons.analysis.epoch_quality`): how the Frechet distance and classifier score moved,
+    and whether the last epoch is worse than the best by more than the measurement noise."""
+    if len(rows) < 2:
+        return "One judged epoch is not enough to say whether more epochs help."
+    first, last = rows[0], rows[-1]
+    mid = rows[len(rows) // 2]
+    lines = [
+        f"Over {len(rows)} epochs the Frechet distance went from {first['frechet']:.1f} (epoch {first['epoch']}) "
+        f"to {mid['frechet']:.1f} (epoch {mid['epoch']}) and {last['frechet']:.1f} (epoch {last['epoch']}); "
+        f"the classifier score from {first['score']:.2f} to {mid['score']:.2f} and {last['score']:.2f}. "
+        + ("Every epoch drew all ten digits." if all(r["modes"] == 10 for r in rows) else "Some epochs missed a digit.")
+    ]
+    for measure, higher, name in MEASURES:
+        t = later_worse(rows, measure, higher)
+        if t["best"] is t["last"]:
+            lines.append(f"The best {name} is the last epoch's ({t['last'][measure]:.2f}).")
+            continue
+        verdict = "worse by more than the noise" if t["worse"] else "within the noise of it"
+        lines.append(
+            f"The best {name} is epoch {t['best']['epoch']}'s ({t['best'][measure]:.2f}); the last epoch's "
+            f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
+            f"{t['noise']:.2f})."
+        )
+    worse = [name for measure, higher, name in MEASURES if later_worse(rows, measure, higher)["worse"]]
+    helped = [name for measure, higher, name in MEASURES if improved(mid, last, measure, higher)]
+    if worse:
+        verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."
+    elif helped:
+        verdict = (
+            f"No measure got worse by more than its noise, and the second half of the run (epoch {mid['epoch']} to "
+            f"{last['epoch']}) still improved the {' and the '.join(helped)} beyond it: here more epochs helped."
+        )
+    else:
+        verdict = (
+            f"No measure got worse by more than its noise, and none improved beyond it from epoch {mid['epoch']} to "
+            f"{last['epoch']}: the extra epochs neither helped nor hurt."
+        )
+    return " ".join([*lines, verdict])
+
+
+def improved(before: dict, after: dict, measure: str, higher_is_better: bool) -> bool:
+    """Whether ``after`` is better than ``before`` on ``measure`` by more than twice their combined error."""
+    gain = after[measure] - before[measure] if higher_is_better else before[measure] - after[measure]
+    return gain > 2 * math.hypot(before[f"{measure}_se"], after[f"{measure}_se"])

@@ -1,0 +1,105 @@
+"""The series' measured sentences: worded by the data, and failing when the data disagree."""
+
+import json
+
+from dcgan_lessons import analysis as an
+from dcgan_lessons import claims
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+REFERENCE = ROOT / "reference-run"
+
+
+def epoch_rows(frechet: list[float], score: list[float], se: float = 0.5) -> list[dict]:
+    return [
+        {"epoch": e, "modes": 10, "frechet": f, "frechet_se": se, "score": s, "score_se": se / 10}
+        for e, (f, s) in enumerate(zip(frechet, score, strict=True), 1)
+    ]
+
+
+def test_a_contradicted_sentence_raises_a_claim_error_naming_it():
+    claims.check(True, "more ink on the straight path", "no contradiction")
+    with pytest.raises(claims.ClaimError, match=r"The text says: 'the linear path fades'\. The data disagree: \+0\.005"):
+        claims.check(False, "the linear path fades", "+0.005 ink at the midpoint")
+
+
+def test_words_follow_the_sign_and_the_noise():
+    assert claims.more_or_less(0.006, 0.001) == "more"
+    assert claims.more_or_less(-0.006, 0.001) == "less"
+    assert claims.more_or_less(0.0005, 0.001) == "about as much"
+    mean, half = claims.mean_interval(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert mean == 2.5 and half == pytest.approx(1.96 * np.std([1, 2, 3, 4], ddof=1) / 2)
+
+
+def test_the_loss_sentence_says_where_the_losses_went():
+    at_equilibrium = {"epochs": [{"d_loss": 0.69, "g_loss": 0.70, "d_real": 0.5, "d_fake": 0.49}]}
+    assert "within 0.05 of ln 2" in claims.loss_trend(at_equilibrium)
+    one_epoch = {"epochs": [{"d_loss": 0.54, "g_loss": 1.10, "d_real": 0.62, "d_fake": 0.38}]}
+    sentence = claims.loss_trend(one_epoch)
+    assert "0.153 below and 0.407 above ln 2" in sentence and "still ahead" in sentence
+    assert "within 0.05" not in sentence
+    assert "no finished epoch" in claims.loss_trend({"epochs": []})
+
+
+def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_help():
+    improving = epoch_rows([40, 20, 12, 8, 6, 5], [6.0, 7.0, 7.5, 8.0, 8.2, 8.4])
+    assert "here more epochs helped" in claims.quality_over_epochs(improving)
+    assert "No measure got worse" in claims.quality_over_epochs(improving)
+    degrading = epoch_rows([40, 10, 6, 5, 9, 14], [6.0, 7.5, 8.2, 8.4, 8.0, 7.5])
+    sentence = claims.quality_over_epochs(degrading)
+    assert "more epochs made the Frechet distance and the classifier score worse" in sentence
+    assert claims.later_worse(degrading, "frechet", higher_is_better=False)["best"]["epoch"] == 4
+    flat = epoch_rows([6.0, 6.2, 5.9, 6.1], [8.3, 8.2, 8.3, 8.25])
+    assert "neither helped nor hurt" in claims.quality_over_epochs(flat)
+
+
+def test_over_represented_switches_are_named_and_the_watched_one_judged():
+    matrix = np.full((10, 10), 10)
+    np.fill_diagonal(matrix, 500)
+    matrix[0, 8] = 60  # the report's switch, planted
+    sentence = claims.switch_excess(an.transition_excess(matrix))
+    assert sentence.startswith("1 of the 90 possible switches") and "0->8 (" in sentence
+    assert "0->8: 60 switches" in sentence and "significantly over-represented" in sentence
+    plain = claims.switch_excess(an.transition_excess(np.full((10, 10), 10)))
+    assert plain.startswith("0 of the 90") and "0->8: 10 switches" in plain and "not significant" in plain
+    assert claims.switch_excess([]).startswith("No z switched")
+
+
+@pytest.fixture(scope="module")
+def committed_epochs() -> list[dict]:
+    return json.loads((REFERENCE / "analysis" / "epochs.json").read_text())
+
+
+def test_the_reference_runs_epoch_table_is_complete(committed_epochs):
+    history = json.loads((REFERENCE / "history.json").read_text())
+    assert [r["epoch"] for r in committed_epochs] == [e["epoch"] for e in history["epochs"]]
+    assert all(r["frechet_se"] > 0 and r["score_se"] > 0 for r in committed_epochs)
+
+
+def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
+    """The README's sentences about the reference run are the ones the data give (computed here)."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    result = json.loads((REFERENCE / "analysis" / "analysis.json").read_text())
+    matrices = np.array([t["matrix"] for t in result["transitions"]])
+    formed = an.formed_index([s["modes"] for s in result["snapshots"]])
+    excess = {r["switch"]: r for r in an.transition_excess(matrices[formed:].sum(axis=0))}
+    frechet = claims.later_worse(committed_epochs, "frechet", higher_is_better=False)
+    mid = committed_epochs[len(committed_epochs) // 2]
+    last = committed_epochs[-1]
+    helped = claims.improved(mid, last, "frechet", higher_is_better=False)
+    phrases = [
+        f"0 -> 8 is {excess['0->8']['ratio']:.1f}x chance",
+        f"0 -> 6 {excess['0->6']['ratio']:.1f}x",
+        f"4 -> 9 {excess['4->9']['ratio']:.1f}x",
+        f"Frechet distance fell from {committed_epochs[0]['frechet']:.1f} after epoch 1 to {mid['frechet']:.1f} "
+        f"after epoch {mid['epoch']} and {last['frechet']:.1f} after epoch {last['epoch']}",
+        f"best at epoch {frechet['best']['epoch']}",
+    ]
+    for phrase in phrases:
+        assert phrase in readme, phrase
+    assert not excess["0->8"]["significant"] and excess["0->6"]["significant"] and excess["4->9"]["significant"]
+    assert not frechet["worse"] and helped  # the README says: no measure got worse; the second half still helped
+    assert "no quality measure got worse" in readme and "the second half still improved" in readme
