@@ -49,7 +49,7 @@ class DCGAN(keras.Model):
     """Generator and discriminator trained together; ``fit`` reports d_loss, g_loss, D(x), D(G(z)).
 
     Each step draws a batch of noise, runs the generator once, and updates both players from that
-    one forward pass (two gradient tapes), as the TensorFlow DCGAN tutorial and the report do."""
+    one forward pass (two gradient tapes), as the TensorFlow DCGAN tutorial does."""
 
     def __init__(
         self,

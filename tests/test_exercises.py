@@ -1,5 +1,6 @@
 """Every exercise's check passes the teacher's solution and fails a wrong answer with a helpful message."""
 
+import functools
 import subprocess
 import sys
 import textwrap
@@ -24,9 +25,21 @@ LAB_TABLE = {  # a lab table as notebook 06 builds it: switch rate after forming
 DATA = {"ex14": {"matrix": np.eye(10) * 50 + np.eye(10, k=1) * 7}, "ex15": {"runs": LAB_TABLE}}
 
 
+@functools.cache
+def reference_generator():
+    """The reference run's generator and fixed noise: what ex20 measures in notebook 07."""
+    run = dl.load_run(ROOT / "reference-run")
+    return {"generator": run.generator(), "noise": run.snapshots().noise}
+
+
+def data_for(exercise_id: str) -> dict:
+    """What the notebook's earlier cells define and the check cell passes on, for one exercise."""
+    return reference_generator() if exercise_id == "ex20" else DATA.get(exercise_id, {})
+
+
 def _answer(exercise_id: str, source: str):
     """Run a cell's source the way the notebook would and return what it defines under the answer's name."""
-    namespace = {"dl": dl, "np": np, "tf": tf, **DATA.get(exercise_id, {})}  # imported by earlier cells
+    namespace = {"dl": dl, "np": np, "tf": tf, **data_for(exercise_id)}  # imported by earlier cells
     exec(textwrap.dedent(source), namespace)
     return namespace[EXERCISES[exercise_id].answer]
 
@@ -42,10 +55,10 @@ def test_there_are_enough_exercises_and_most_come_early():
 def test_the_teachers_solution_passes_its_check(exercise_id, capsys):
     ex = EXERCISES[exercise_id]
     answer = _answer(exercise_id, ex.solution_source())
-    check(exercise_id, answer, **DATA.get(exercise_id, {}))
+    check(exercise_id, answer, **data_for(exercise_id))
     assert capsys.readouterr().out.startswith(f"Correct: {exercise_id} ({ex.title}).")
     if ex.hidden_tests:
-        check(exercise_id, answer, hidden=True, **DATA.get(exercise_id, {}))
+        check(exercise_id, answer, hidden=True, **data_for(exercise_id))
         assert "passes the teacher's extra cases" in capsys.readouterr().out
 
 
@@ -125,6 +138,19 @@ WRONG = [
         "a generator that stopped learning does not switch either",
     ),
     ("ex16", "def slerp_by_hand(a, b, t):\n    return (1 - t) * a + t * b", "that is the straight line (lerp)"),
+    ("ex17", 'larger_spread = "inference"', "A fresh batch normalization layer is the identity in inference mode"),
+    ("ex17", 'larger_spread = "bigger"', "answer with one of 'training', 'inference', 'the same'"),
+    ("ex18", 'diagnosis = {"A": "healthy", "B": "discriminator won", "C": "healthy"}', "the generator collapsed"),
+    ("ex18", 'diagnosis = {"A": "collapsed", "B": "collapsed", "C": "healthy"}', "D separates everything"),
+    ("ex18", 'diagnosis = {"A": "collapsed"}', "a dict with the keys 'A', 'B' and 'C'"),
+    ("ex19", "def verdict(low, high, lower):\n    return 'helps' if low < 0 else 'hurts'", "the interval contains 0"),
+    (
+        "ex19",
+        "def verdict(low, high, lower):\n    return 'helps' if low > 0 else 'hurts' if high < 0 else \"can't tell\"",
+        "the whole interval is below 0",
+    ),
+    ("ex20", 'ink_prediction = "less"', "so the straight path has more ink"),
+    ("ex20", 'ink_prediction = "fainter"', "answer with one of 'more', 'less', 'the same'"),
     ("ex16", "def slerp_by_hand(a, b, t):\n    return dl.latent.slerp(a, b, 1 - t)", "you went from z1 to z0"),
     (
         "ex16",
@@ -200,7 +226,7 @@ WRONG += [
 def test_a_wrong_answer_fails_with_a_helpful_message(exercise_id, source, message):
     answer = _answer(exercise_id, source)
     with pytest.raises(ExerciseError) as error:
-        check(exercise_id, answer, **DATA.get(exercise_id, {}))
+        check(exercise_id, answer, **data_for(exercise_id))
     text = str(error.value)
     assert message in text, text
     title = EXERCISES[exercise_id].title
@@ -286,7 +312,7 @@ def test_cells_carry_nbgrader_metadata_and_markers():
         'dl.exercises.check("ex04", conv_params, hidden=True)\n### END HIDDEN TESTS'
     )
     assert exercises.exercise_cells("ex11")[2].metadata["nbgrader"]["points"] == 2
-    assert [ex.id for ex in exercises.for_notebook("05_training")] == ["ex11", "ex12", "ex13"]
+    assert [ex.id for ex in exercises.for_notebook("05_training")] == ["ex11", "ex12", "ex13", "ex18"]
 
 
 @pytest.mark.parametrize("exercise_id", list(EXERCISES))

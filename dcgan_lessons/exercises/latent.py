@@ -65,3 +65,61 @@ The check compares with the package's `latent.slerp`, shown in the next cell.
     "for z0 and sin(t omega) / sin(omega) for z1.",
     checker=_check_slerp,
 )
+
+
+def measured_ink(generator, noise: np.ndarray, pairs: int = 50, seed: int = 0) -> tuple[float, float]:
+    """Mean ink (pixel value in [0, 1]) at the midpoint of the straight path minus at the midpoint of the great
+    circle, over ``pairs`` random pairs of ``noise``, and the half-width of its 95% interval."""
+    from ..latent import lerp, slerp
+
+    ends = np.random.default_rng(seed).permutation(len(noise))[: 2 * pairs].reshape(-1, 2)
+    straight = np.stack([lerp(noise[a], noise[b], 0.5) for a, b in ends])
+    circle = np.stack([slerp(noise[a], noise[b], 0.5) for a, b in ends])
+    ink = [generator(z.astype("float32"), training=False).numpy().mean(axis=(1, 2, 3)) for z in (straight, circle)]
+    difference = (ink[0] - ink[1]) / 2  # tanh output in [-1, 1]: half of it is the change in [0, 1] pixels
+    return float(difference.mean()), float(1.96 * difference.std(ddof=1) / np.sqrt(len(difference)))
+
+
+def _check_ink(ink_prediction, hidden: bool = False, generator=None, noise=None, **_) -> str:
+    choices = ("more", "less", "the same")
+    if ink_prediction not in choices:
+        raise _Wrong(f"answer with one of {', '.join(map(repr, choices))}, got {ink_prediction!r}")
+    if generator is None or noise is None:
+        raise _Wrong("the check needs the run's generator and fixed noise: check(..., generator=..., noise=...)")
+    mean, half = measured_ink(generator, np.asarray(noise))
+    truth = "more" if mean - half > 0 else "less" if mean + half < 0 else "the same"
+    measured = f"measured over 50 pairs: {mean:+.4f} ink at the straight path's midpoint (95% CI +-{half:.4f})"
+    if ink_prediction != truth:
+        raise _Wrong(
+            f"{measured}, so the straight path has {truth} ink. The midpoint's norm is about 71% of the shell's, "
+            "and whether that makes the digits fainter or bolder is a property of this generator, not of geometry: "
+            "the ink at each scale of z, further down, shows which way it goes. Set the answer the data give"
+        )
+    return f"{measured}: the prediction held."
+
+
+_register(
+    id="ex20",
+    notebook="07_evaluation_and_latent_space",
+    title="Predict, then measure: does the straight path fade?",
+    task="""
+Predict before you run the measurement below: between two fixed $z$, the straight path's midpoint has a norm of
+about 71% of the shell's, where the generator never trained. Compared with the great circle's midpoint, will
+the generator's digits there carry `"more"` ink, `"less"` ink, or `"the same"` (within noise)? Set
+`ink_prediction` and write one line of why. The check measures it on this run's generator over 50 random pairs,
+with a 95% interval, and tells you whether your reasoning held; if it did not, find out why in the cells below.
+""",
+    answer="ink_prediction",
+    template="""
+    # why: ...
+    {solution}
+    """,
+    solution="""
+    ink_prediction = "more"  # measured on the reference run; another generator may differ
+    """,
+    hint="Geometry says the midpoint is inside the shell; it does not say what the generator draws there. Scale one "
+    "z by 0.71 and compare the mean pixel value with the original.",
+    checker=_check_ink,
+    hidden_tests=False,
+    check_args=", generator=generator, noise=snaps.noise",
+)

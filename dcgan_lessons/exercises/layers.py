@@ -255,3 +255,49 @@ $10^6$ bytes), for `bytes_per_param` 4 (float32), 2 (float16) or 8 (float64).
     hint="Bytes = parameters x bytes per parameter; 1 MB = 1,000,000 bytes (and 1 MiB = 2**20 = 1,048,576 bytes).",
     checker=_check_megabytes,
 )
+
+
+def _check_spread(larger_spread, hidden: bool = False, **_) -> str:
+    import dcgan_lessons as dl
+
+    choices = ("training", "inference", "the same")
+    if larger_spread not in choices:
+        raise _Wrong(f"answer with one of {', '.join(map(repr, choices))}, got {larger_spread!r}")
+    noise = np.random.default_rng(0).standard_normal((64, 100)).astype("float32")
+    inference = float(np.std(dl.build_generator(seed=0)(noise, training=False)))
+    training = float(np.std(dl.build_generator(seed=0)(noise, training=True)))
+    measured = f"measured on 64 z: {training:.3f} in training mode, {inference:.4f} in inference mode"
+    truth = "training" if training > 1.5 * inference else "inference" if inference > 1.5 * training else "the same"
+    if larger_spread != truth:
+        raise _Wrong(
+            f"{measured}. A fresh batch normalization layer is the identity in inference mode (moving mean 0, "
+            "variance 1), so the small N(0, 0.02) weights shrink the signal layer after layer; in training mode "
+            "it rescales every channel to unit spread over the batch, so the signal keeps its size"
+        )
+    return f"right: {measured}. train_step sees the training-mode generator, not the inference-mode one."
+
+
+_register(
+    id="ex17",
+    notebook="02_generator",
+    title="Predict, then measure: which mode spreads the output more?",
+    task="""
+Before you run the next cells, predict. The untrained generator gets the same 64 noise vectors twice: once in
+inference mode (`training=False`, the table above) and once in training mode (`training=True`, as
+`train_step` calls it). In which mode is the spread (standard deviation) of its output images larger? Set
+`larger_spread` to `"training"`, `"inference"` or `"the same"`, and write one line of why in the comment.
+The check measures it and tells you whether your reasoning held.
+""",
+    answer="larger_spread",
+    template="""
+    # why: ...
+    {solution}
+    """,
+    solution="""
+    larger_spread = "training"  # batch normalization rescales each layer with the batch's own statistics
+    """,
+    hint="What does a batch normalization layer with moving mean 0 and moving variance 1 do in inference mode, and "
+    "what does it do with a batch whose values are all a few hundredths in training mode?",
+    checker=_check_spread,
+    hidden_tests=False,
+)

@@ -197,3 +197,67 @@ several tables and on the one above.
     checker=_check_change,
     check_args=", runs=lab_table",
 )
+
+
+def _verdict(low: float, high: float, lower_is_better: bool) -> str:
+    if low > 0:
+        return "hurts" if lower_is_better else "helps"
+    if high < 0:
+        return "helps" if lower_is_better else "hurts"
+    return "can't tell"
+
+
+def _check_verdict(verdict, hidden: bool = False, **_) -> str:
+    cases = [
+        ((-0.06, -0.02, True), "the whole interval is below 0: the change lowers the switch rate for sure"),
+        ((-0.04, 0.01, True), "the interval contains 0: with these seeds the change may do nothing at all"),
+        ((3.1, 9.4, True), "the Frechet distance went up by 3 to 9 for sure, and lower is better"),
+        ((0.2, 0.9, False), "the score went up for sure, and higher is better"),
+        ((-0.5, -0.1, False), "the score went down for sure, and higher is better"),
+        ((-1.2, 2.5, False), "the interval contains 0"),
+    ]
+    if hidden:
+        cases = [((0.0001, 0.002, True), "the interval is above 0, however close"), ((-3.0, 0.0, False), "0 is in it")]
+    for (low, high, lower), why in cases:
+        got = _call(verdict, low, high, lower)
+        want = _verdict(low, high, lower)
+        if got not in ("helps", "hurts", "can't tell"):
+            raise _Wrong(f"return 'helps', 'hurts' or \"can't tell\", got {_short(got)}")
+        if got != want:
+            direction = "lower" if lower else "higher"
+            raise _Wrong(
+                f"for a difference (change minus control) between {low:g} and {high:g}, where {direction} is "
+                f"better, the answer is {want!r}, you said {got!r}: {why}"
+            )
+    return "a change helps only when the whole confidence interval of its difference lies on the good side of 0."
+
+
+_register(
+    id="ex19",
+    notebook="06_instability",
+    title="Does the change help? Decide from a confidence interval",
+    task="""
+A sweep ran the control and a change with several seeds each and reports, for each measure, the 95%
+confidence interval of the difference *change minus control*. Write `verdict(low, high, lower_is_better)`:
+`"helps"` when the whole interval lies on the good side of 0, `"hurts"` when it lies on the bad side, and
+`"can't tell"` when it contains 0. Lower is better for the switch rate and the Frechet distance, higher for
+the classifier score. Before you write it, decide by hand: a switch-rate difference of $[-0.04, +0.01]$;
+a Frechet difference of $[+3.1, +9.4]$. Notebook 08 uses the same rule on the stabiliser sweep.
+""",
+    answer="verdict",
+    template='''
+    def verdict(low, high, lower_is_better):
+        """'helps', 'hurts' or "can't tell" for a 95% interval [low, high] of change minus control."""
+        {solution}
+    ''',
+    solution="""
+    if low > 0:
+        return "hurts" if lower_is_better else "helps"
+    if high < 0:
+        return "helps" if lower_is_better else "hurts"
+    return "can't tell"
+    """,
+    hint="Three cases: the interval is entirely above 0 (low > 0), entirely below 0 (high < 0), or it contains 0. "
+    "Then flip 'helps' and 'hurts' when higher is better.",
+    checker=_check_verdict,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _call, _close, _number, _register, _Wrong
+from . import _call, _close, _number, _register, _short, _Wrong
 
 
 def _tiny_gan(seed: int = 1):
@@ -242,4 +242,64 @@ Then apply it to the first and the last epoch of the run above: which side won e
     """,
     hint="Compare the gap d_real - d_fake with +0.1 and -0.1.",
     checker=_check_winner,
+)
+
+
+RUNS = {  # three runs after one epoch: losses, D's outputs, and the judge's numbers on 500 fixed z
+    "A": {"d_loss": 0.667, "g_loss": 0.812, "d_real": 0.52, "d_fake": 0.47, "modes": 2, "score": 1.96},
+    "B": {"d_loss": 0.017, "g_loss": 5.91, "d_real": 0.99, "d_fake": 0.01, "modes": 1, "score": 1.00},
+    "C": {"d_loss": 0.671, "g_loss": 0.806, "d_real": 0.53, "d_fake": 0.47, "modes": 10, "score": 8.05},
+}
+DIAGNOSES = {"A": "collapsed", "B": "discriminator won", "C": "healthy"}
+WHY = {
+    "A": "A's losses and D's outputs look just like C's, but the judge finds only 2 digits (score 1.96): the "
+    "generator collapsed onto a few modes, which the losses cannot show",
+    "B": "B's d_loss is near 0 with D(x) 0.99 and D(G(z)) 0.01: D separates everything and G gets almost no "
+    "useful signal; 1 mode says its digits never formed",
+    "C": "C's losses sit near ln 2, D cannot tell real from fake on average, and the judge finds all 10 digits "
+    "with a score of 8: nothing is wrong",
+}
+
+
+def _check_diagnosis(diagnosis, hidden: bool = False, **_) -> str:
+    if not isinstance(diagnosis, dict) or set(diagnosis) != set(RUNS):
+        raise _Wrong(f"diagnosis must be a dict with the keys 'A', 'B' and 'C', got {_short(diagnosis)}")
+    allowed = set(DIAGNOSES.values())
+    for run, verdict in diagnosis.items():
+        if verdict not in allowed:
+            raise _Wrong(f"diagnosis[{run!r}] is {verdict!r}; use one of {', '.join(map(repr, sorted(allowed)))}")
+    for run, verdict in sorted(diagnosis.items()):
+        if verdict != DIAGNOSES[run]:
+            raise _Wrong(f"run {run} is not {verdict!r}: {WHY[run]}")
+    return "the losses tell who is winning; only a look at the digits (the judge) tells a collapse from health."
+
+
+_register(
+    id="ex18",
+    notebook="05_training",
+    title="Diagnose three runs",
+    task="""
+Three runs of the report's model after one epoch. For each, the epoch means of the losses and of D's outputs,
+and the judge's numbers (notebook 06) on 500 fixed noise vectors:
+
+| run | d_loss | g_loss | D(x) | D(G(z)) | modes (of 10) | classifier score (of 10) |
+|---|---|---|---|---|---|---|
+| A | 0.667 | 0.812 | 0.52 | 0.47 | 2 | 1.96 |
+| B | 0.017 | 5.91 | 0.99 | 0.01 | 1 | 1.00 |
+| C | 0.671 | 0.806 | 0.53 | 0.47 | 10 | 8.05 |
+
+Diagnose each: `"healthy"`, `"discriminator won"` (D separates real from fake almost perfectly and G learns
+nothing useful) or `"collapsed"` (G draws only a few kinds of digit). Set `diagnosis` to a dict from run name
+to verdict. Which run could you not diagnose from the losses alone?
+""",
+    answer="diagnosis",
+    template="""
+    {solution}
+    """,
+    solution="""
+    diagnosis = {"A": "collapsed", "B": "discriminator won", "C": "healthy"}
+    """,
+    hint="Compare A and C column by column: where do they differ? Then look at B's D(x) and D(G(z)).",
+    checker=_check_diagnosis,
+    hidden_tests=False,
 )
