@@ -22,7 +22,8 @@ def epoch_rows(frechet: list[float], score: list[float], se: float = 0.5) -> lis
 
 def test_a_contradicted_sentence_raises_a_claim_error_naming_it():
     claims.check(True, "more ink on the straight path", "no contradiction")
-    with pytest.raises(claims.ClaimError, match=r"The text says: 'the linear path fades'\. The data disagree: \+0\.005"):
+    contradicted = r"The text says: 'the linear path fades'\. The data disagree: \+0\.005"
+    with pytest.raises(claims.ClaimError, match=contradicted):
         claims.check(False, "the linear path fades", "+0.005 ink at the midpoint")
 
 

@@ -343,3 +343,29 @@ def test_the_notebooks_exercise_cells_are_the_registrys(exercise_id):
         assert grade_id in by_id, f"{ex.notebook} has no cell {grade_id}"
         assert by_id[grade_id].source == cell.source, f"{ex.notebook}, {grade_id} differs from the registry"
         assert by_id[grade_id].metadata["nbgrader"] == cell.metadata["nbgrader"]
+
+
+def test_every_notebook_answers_its_questions_in_the_teachers_version_only():
+    import re
+
+    from dcgan_lessons.classroom import student_version
+    from dcgan_lessons.notebooks import series
+
+    import nbformat
+
+    answered = 0
+    for path in series(ROOT / "notebooks"):
+        nb = nbformat.read(path, as_version=4)
+        asked = [k for k, c in enumerate(nb.cells) if "## Check your understanding" in c.source]
+        if not asked:
+            continue
+        questions = nb.cells[asked[0]].source.split("## Check your understanding")[1]
+        assert asked[0] + 1 < len(nb.cells), f"{path.name}: no teacher's answers after its questions"
+        answers = nb.cells[asked[0] + 1]
+        assert answers.metadata["nbgrader"] == exercises.answers_cell(path.stem, "x").metadata["nbgrader"], path.name
+        numbered = lambda text: re.findall(r"^(\d+)\. ", text, flags=re.M)  # noqa: E731
+        assert numbered(answers.source) == numbered(questions), path.name
+        student = student_version(nb, path.name).cells[asked[0] + 1].source
+        assert "teacher's version" not in student and "YOUR ANSWER HERE" in student, path.name
+        answered += 1
+    assert answered >= 7

@@ -118,6 +118,20 @@ def exercise_cells(exercise_id: str) -> list:
     return [task, answer, check_cell]
 
 
+ANSWERS_HEADING = "**Your answers** to the questions above (not graded):"
+
+
+def answers_cell(notebook: str, answers: str):
+    """The teacher's answers to a notebook's "Check your understanding", as nbgrader's manually graded answer
+    worth 0 points: the teacher's version shows them, a student version (``assign`` or nbgrader) replaces them
+    with an empty box for the student's own answers."""
+    import nbformat
+
+    cell = nbformat.v4.new_markdown_cell(f"{ANSWERS_HEADING}\n\n{BEGIN_SOLUTION}\n{answers.strip()}\n{END_SOLUTION}")
+    cell.metadata["nbgrader"] = nbgrader_metadata(f"{notebook}_answers", solution=True, grade=True, points=0)
+    return cell
+
+
 EXERCISES: dict[str, Exercise] = {}
 
 
