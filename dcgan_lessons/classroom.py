@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cluster import check_cluster, dask_client
 from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, exercise_cells
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
 from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
@@ -445,17 +446,26 @@ def _zeros(student: str, name: str, teacher) -> list[Mark]:
     return [Mark(student, stem, _exercise(c), 0, float(_nbgrader(c).get("points", 0))) for c in _graded(teacher)]
 
 
+Outcome = tuple[list[Mark], str | None, list[str]]  # marks, why the notebook earned less or None, ignored cells
+
+
 def grade(
     submissions: Sequence[str | os.PathLike],
     source: str | os.PathLike = NOTEBOOK_DIR,
     timeout: int = 600,
     csv_path: str | os.PathLike | None = None,
     keep: str | os.PathLike | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Gradebook:
     """Grade every submitted notebook against the teacher's notebooks in ``source``; ``timeout`` is the
     time limit per notebook in seconds. Writes ``csv_path`` if given and the executed notebooks (the
     students' feedback) into ``keep/<student>/`` if given. A notebook that is missing, unreadable or
-    renamed earns nothing and gets a note; the others are graded all the same."""
+    renamed earns nothing and gets a note; the others are graded all the same.
+
+    With ``workers`` (a local Dask cluster of that many processes) or ``scheduler`` (tcp://host:port, whose
+    workers must see the same files) the notebooks are graded in parallel, into the same gradebook."""
+    check_cluster(scheduler, workers)
     source = Path(source)
     if not source.is_dir():
         raise ValueError(f"--source {source} is not a folder; it must hold the teacher's notebooks")
@@ -466,29 +476,57 @@ def grade(
         reference = find_reference_run(source)
     except FileNotFoundError as error:
         raise ValueError(str(error)) from None
-    book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
+    here, reference = source.resolve(), reference.resolve() if reference else None  # a worker may run elsewhere
+    # ((student, notebook), outcome, job): a job (grade_notebook's arguments) replaces the outcome, its zeros if lost
+    entries: list[tuple[tuple[str, str], Outcome, tuple | None]] = []
     for student, name, path in find_submissions(submissions, expected):
-        teacher, stem = expected.get(name), Path(name).stem
+        teacher, key = expected.get(name), (student, Path(name).stem)
         if teacher is None:
-            book.failures[(student, name)] = _stray(path, expected)
+            entries.append(((student, name), ([], _stray(path, expected), []), None))
             continue
+        zeros = _zeros(student, name, teacher)
         if path is None:
-            book.marks += _zeros(student, name, teacher)
-            book.failures[(student, stem)] = f"missing: {student}/ has no {name}"
+            entries.append((key, (zeros, f"missing: {student}/ has no {name}", []), None))
             continue
         try:
             submission = read_notebook(path)
         except Unreadable as error:
-            book.marks += _zeros(student, name, teacher)
-            book.failures[(student, stem)] = f"not graded: {student}/{name} is not a readable notebook ({error})"
+            why = f"not graded: {student}/{name} is not a readable notebook ({error})"
+            entries.append((key, (zeros, why, []), None))
             continue
-        folder = Path(keep) / student if keep is not None else None
-        marks, stopped, ignored = grade_notebook(student, name, submission, teacher, source, timeout, folder, reference)
+        folder = Path(keep).resolve() / student if keep is not None else None
+        job = (student, name, submission, teacher, here, timeout, folder, reference)
+        entries.append((key, (zeros, None, []), job))
+    book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
+    for (key, _, _), (marks, why, ignored) in zip(entries, _outcomes(entries, scheduler, workers), strict=True):
         book.marks += marks
-        if stopped:
-            book.failures[(student, stem)] = stopped
+        if why:
+            book.failures[key] = why
         if ignored:
-            book.ignored[(student, stem)] = ignored
+            book.ignored[key] = ignored
     if csv_path is not None:
         book.write_csv(csv_path)
     return book
+
+
+def _outcomes(entries: list, scheduler: str | None, workers: int | None) -> list[Outcome]:
+    """The entries' outcomes in their order, running their notebooks here one after another or on Dask in
+    parallel. A notebook whose Dask job was lost (its worker died) scores its zeros with a note, so the
+    gradebook of everyone else survives it."""
+    if not (scheduler or workers):
+        return [grade_notebook(*job) if job else outcome for _, outcome, job in entries]
+    from distributed import KilledWorker
+
+    outcomes = []
+    with dask_client(scheduler, workers) as client:
+        futures = [client.submit(grade_notebook, *job, pure=False) if job else None for _, _, job in entries]
+        for (_, outcome, _), future in zip(entries, futures, strict=True):
+            try:
+                outcomes.append(future.result() if future else outcome)
+                continue
+            except KilledWorker:
+                why = "the Dask worker grading it died"
+            except Exception as error:  # the job's own error on a worker, such as a folder it cannot see
+                why = "its Dask job failed: " + " ".join(f"{type(error).__name__}: {error}".split())[:160]
+            outcomes.append((outcome[0], f"not graded: {why}; grade it again", []))
+    return outcomes

@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--csv", type=Path, help="also write the grades to this CSV file")
     grade.add_argument("--timeout", type=_positive_int, default=600, help="seconds per notebook (default 600)")
     grade.add_argument("--keep", type=Path, help="save the executed notebooks (feedback) into KEEP/<student>/")
+    grade.add_argument("--workers", type=_positive_int, help="local Dask workers grading at once (default: one by one)")
+    grade.add_argument("--scheduler", help="a running Dask scheduler (tcp://host:port) whose workers see these files")
     notebooks = sub.add_parser("notebooks", help="execute the notebook series in place (the committed outputs)")
     notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
     notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
@@ -209,7 +211,15 @@ def _assign(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from .classroom import grade
 
-    book = grade(args.submissions, args.source, timeout=args.timeout, csv_path=args.csv, keep=args.keep)
+    book = grade(
+        args.submissions,
+        args.source,
+        timeout=args.timeout,
+        csv_path=args.csv,
+        keep=args.keep,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
     print(book.table())
     if args.csv:
         print(f"\nWrote {args.csv}")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
 from .files import write_json, write_with
@@ -272,19 +273,6 @@ def _done(out_dir: Path, label: str, seed: int, config: TrainConfig) -> dict | N
     return row if row and row.get("config") == {**config.to_dict(), "seed": seed} else None
 
 
-def _env_threads(workers: int) -> dict[str, str]:
-    """Environment for local workers: TensorFlow (and OpenMP) use cores // workers threads each, read by
-    TensorFlow when it starts, so two workers do not fight over the same cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = str(max(1, cores // workers))
-    return {
-        "TF_NUM_INTRAOP_THREADS": threads,
-        "TF_NUM_INTEROP_THREADS": threads,
-        "OMP_NUM_THREADS": threads,
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-
-
 def sweep(
     spec: str | os.PathLike | dict,
     out_dir: str | os.PathLike,
@@ -300,14 +288,11 @@ def sweep(
     ``$MNIST_DIR`` unless ``mnist_dir`` is given. Finished runs are kept, partly trained ones resume.
     Runs that fail are reported together in one SweepError after the others have finished."""
     configs, seeds = plan(spec)
-    if scheduler and workers:
-        raise ValueError("--workers starts a local cluster; with --scheduler the cluster's own workers run the sweep")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+    check_cluster(scheduler, workers)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file; give a folder for the sweep")
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
     say = log or (lambda _: None)
     jobs = [(label, seed) for label in configs for seed in seeds]
@@ -317,48 +302,30 @@ def sweep(
     failures = []
     if todo:
         folder = str(Path(mnist_dir).expanduser().resolve()) if mnist_dir else None  # workers may run elsewhere
-        cluster = None
-        if not scheduler:
-            import logging
-
-            n = workers or 1
-            cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                env=_env_threads(n),
-                dashboard_address=None,
-                memory_limit=0,  # TensorFlow's memory is not Dask's to manage: never pause or kill a training
-                silence_logs=logging.ERROR,
-            )
-        try:
-            with Client(cluster or scheduler, set_as_default=False) as client:
-                futures = {
-                    client.submit(
-                        run_one,
-                        label,
-                        seed,
-                        {**configs[label].to_dict(), "seed": seed},
-                        str(run_folder(out_dir, label, seed).resolve()),
-                        folder,
-                        key=f"sweep-{label}-seed_{seed}-{os.urandom(4).hex()}",
-                        retries=RETRIES,
-                        pure=False,
-                    ): (label, seed)
-                    for label, seed in todo
-                }
-                for k, future in enumerate(as_completed(futures, loop=client.loop), 1):
-                    label, seed = futures[future]
-                    try:
-                        row = future.result()
-                    except Exception as err:  # SweepError from the task, KilledWorker, ...
-                        failures.append(str(err) if isinstance(err, SweepError) else f"{label}/seed_{seed}: {err!r}")
-                        say(f"[{k}/{len(todo)}] {label} seed {seed} failed: {failures[-1]}")
-                        continue
-                    say(f"[{k}/{len(todo)}] {label} seed {seed}: {_describe(row)}")
-        finally:
-            if cluster is not None:
-                cluster.close()
+        with dask_client(scheduler, workers) as client:
+            futures = {
+                client.submit(
+                    run_one,
+                    label,
+                    seed,
+                    {**configs[label].to_dict(), "seed": seed},
+                    str(run_folder(out_dir, label, seed).resolve()),
+                    folder,
+                    key=f"sweep-{label}-seed_{seed}-{os.urandom(4).hex()}",
+                    retries=RETRIES,
+                    pure=False,
+                ): (label, seed)
+                for label, seed in todo
+            }
+            for k, future in enumerate(as_completed(futures, loop=client.loop), 1):
+                label, seed = futures[future]
+                try:
+                    row = future.result()
+                except Exception as err:  # SweepError from the task, KilledWorker, ...
+                    failures.append(str(err) if isinstance(err, SweepError) else f"{label}/seed_{seed}: {err!r}")
+                    say(f"[{k}/{len(todo)}] {label} seed {seed} failed: {failures[-1]}")
+                    continue
+                say(f"[{k}/{len(todo)}] {label} seed {seed}: {_describe(row)}")
     rows = [row for label, seed in jobs if (row := _done(out_dir, label, seed, configs[label]))]
     write_results(out_dir, rows, list(configs))
     say(

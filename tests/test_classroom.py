@@ -1,7 +1,10 @@
 """Student versions hold no solutions and no hidden tests; grading runs the notebooks and marks the checks."""
 
+import contextlib
 import csv
+import io
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -44,14 +47,18 @@ def _graded_cell(source, grade_id, points):
     return cell
 
 
-@pytest.fixture
-def teacher(tmp_path):
+def _teacher(folder):
     """A teacher's notebook with two exercises, a markdown answer region and an executed output."""
     code = v4.new_code_cell("import dcgan_lessons as dl\nprint('ready')", execution_count=1)
     code.outputs = [v4.new_output("stream", name="stdout", text="ready\n")]
     answer = v4.new_markdown_cell("Why [-1, 1]?\n\n### BEGIN SOLUTION\nBecause of tanh.\n### END SOLUTION")
     cells = [v4.new_markdown_cell("# Test"), code, answer, *exercise_cells("ex01"), v4.new_code_cell("x = 1")]
-    return _write([*cells, *exercise_cells("ex02")], tmp_path / "teacher" / "01_mnist_data.ipynb")
+    return _write([*cells, *exercise_cells("ex02")], folder / "01_mnist_data.ipynb")
+
+
+@pytest.fixture
+def teacher(tmp_path):
+    return _teacher(tmp_path / "teacher")
 
 
 def _sources(path):
@@ -115,10 +122,15 @@ def _cell(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def test_grade_marks_each_exercise_and_writes_the_table(teacher, tmp_path, capsys):
-    classroom.assign(teacher.parent, tmp_path / "student")
-    student = tmp_path / "student" / teacher.name
-    subs = tmp_path / "submissions"
+@pytest.fixture(scope="module")
+def four_students(tmp_path_factory):
+    """Four submissions of the teacher's notebook, graded one after another by the CLI: its arguments (without
+    --csv), the CSV it wrote and what it printed. The Dask test grades the same submissions."""
+    tmp = tmp_path_factory.mktemp("four")
+    teacher = _teacher(tmp / "teacher")
+    classroom.assign(teacher.parent, tmp / "student")
+    student = tmp / "student" / teacher.name
+    subs = tmp / "submissions"
     # ada hands in the solved notebook; bob the student version untouched
     _write(nbformat.read(teacher, as_version=4).cells, subs / "ada" / teacher.name)
     _write(nbformat.read(student, as_version=4).cells, subs / "bob" / teacher.name)
@@ -133,10 +145,15 @@ def test_grade_marks_each_exercise_and_writes_the_table(teacher, tmp_path, capsy
     _cell(dan, "ex01_check").source = _cell(dan, "ex02_check").source = "pass"
     _write(dan.cells, subs / "dan" / teacher.name)
 
-    out_csv = tmp_path / "grades.csv"
-    code = main(["grade", *map(str, sorted(subs.iterdir())), "--source", str(teacher.parent), "--csv", str(out_csv)])
-    assert code == 0
-    printed = capsys.readouterr().out
+    args = ["grade", *map(str, sorted(subs.iterdir())), "--source", str(teacher.parent)]
+    out_csv = tmp / "grades.csv"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main([*args, "--csv", str(out_csv)]) == 0
+    return args, out_csv, printed.getvalue()
+
+
+def test_grade_marks_each_exercise_and_writes_the_table(four_students):
+    _, out_csv, printed = four_students
     rows = {r["student"]: r for r in csv.DictReader(out_csv.open())}
     assert list(rows["ada"])[:5] == ["student", "ex01", "ex02", "total", "max"]
     assert [(r["ex01"], r["ex02"], r["total"], r["max"]) for r in rows.values()] == [
@@ -152,6 +169,31 @@ def test_grade_marks_each_exercise_and_writes_the_table(teacher, tmp_path, capsy
     assert "batches_per_epoch(31, 32) should be 0, you gave 1" in rows["dan"]["notes"]
     assert printed.splitlines()[0].split() == ["student", "ex01", "ex02", "total", "max"]
     assert printed.splitlines()[2].split() == ["ada", "1", "1", "2", "2"] and f"Wrote {out_csv}" in printed
+
+
+def test_grading_on_a_local_dask_cluster_gives_the_serial_grades(four_students, tmp_path, capsys):
+    args, serial_csv, serial_printed = four_students
+    assert main([*args, "--workers", "2", "--csv", str(tmp_path / "g.csv")]) == 0
+    assert (tmp_path / "g.csv").read_text() == serial_csv.read_text()
+    assert capsys.readouterr().out.replace(str(tmp_path / "g.csv"), str(serial_csv)) == serial_printed
+
+
+def test_a_dask_worker_that_dies_loses_only_its_own_notebook(tmp_path, monkeypatch):
+    import dask
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the dead worker's scratch folder stays here
+    teacher = _tiny(tmp_path / "src" / "01_a.ipynb", ["q1"])
+    bob, ada = tmp_path / "subs" / "bob" / teacher.name, tmp_path / "subs" / "ada" / teacher.name
+    _write(nbformat.read(teacher, as_version=4).cells, ada)
+    # bob's notebook kills the worker grading it: the kernel's parent is papermill, papermill's the worker (were
+    # the grading not on Dask, pytest: spared)
+    kill = f"import os, psutil\n\nworker = psutil.Process().parent().parent()\nif worker.pid != {os.getpid()}:\n"
+    _write([v4.new_code_cell(kill + "    os.kill(worker.pid, 9)"), *nbformat.read(teacher, as_version=4).cells], bob)
+    # one job per worker, and bob's is not tried again on ada's worker (Dask's default tries it on 4)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        book = classroom.grade([bob.parent, ada.parent], teacher.parent, workers=2)
+    assert [(m.student, m.points, m.max_points) for m in book.marks] == [("bob", 0, 1), ("ada", 1, 1)]
+    assert book.failures == {("bob", "01_a"): "not graded: the Dask worker grading it died; grade it again"}
 
 
 def test_a_notebook_over_its_time_limit_keeps_what_it_earned(tmp_path):
@@ -314,7 +356,7 @@ def test_grading_real_notebooks_gives_full_marks_solved_and_zero_unsolved(tmp_pa
         [subs / "solved", subs / "unsolved"], ROOT / "notebooks", timeout=300, csv_path=tmp_path / "g.csv"
     )
     rows = {r["student"]: r for r in book.rows()}
-    every = [ex.id for path in series(ROOT / "notebooks") for ex in for_notebook(path.stem)]  # ex01 ... ex16
+    every = [ex.id for path in series(ROOT / "notebooks") for ex in for_notebook(path.stem)]  # ex01 ... ex20
     handed_in = [ex.id for path in teacher for ex in for_notebook(path.stem)]
     assert book.exercises == every
     assert rows["solved"]["total"] == sum(EXERCISES[e].points for e in handed_in)
