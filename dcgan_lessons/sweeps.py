@@ -48,7 +48,6 @@ SUMMARY = "summary.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_PNG = "summary.png"
 RETRIES = 2  # a task that raised is run again this often; a lost worker's task is rescheduled by the scheduler
-CONFIDENT = 0.9  # as dcgan_lessons.analysis.CONFIDENT (not imported: that module needs TensorFlow)
 
 # What each result row measures, and what summary.json averages over seeds.
 MEASURES = (
@@ -179,12 +178,6 @@ def run_folder(out_dir: Path, label: str, seed: int) -> Path:
     return out_dir / "runs" / label / f"seed_{seed}"
 
 
-def formed_index(modes: list[int]) -> int | None:
-    """The snapshot at which the run has formed digits: the first that covers all 10 (judge ``modes ==
-    10``). None when no snapshot does."""
-    return next((k for k, m in enumerate(modes) if m == 10), None)
-
-
 def result_row(label: str, seed: int, run, analysis) -> dict:
     """One run's result: its final losses, the judge's final numbers and two switch rates.
 
@@ -197,12 +190,10 @@ def result_row(label: str, seed: int, run, analysis) -> dict:
     last = epochs[-1]
     final = analysis.snapshots[-1]
     rates = analysis.switch_rates
-    formed = formed_index([m["modes"] for m in analysis.snapshots])
-    confident = None
-    if formed is not None and formed < len(analysis.steps) - 1:
-        switched = analysis.labels[formed + 1 :] != analysis.labels[formed:-1]
-        sure = analysis.confidence[formed:-1] >= CONFIDENT
-        confident = float(switched[sure].mean()) if sure.any() else None
+    from .analysis import CONFIDENT  # loaded with the analysis already (it needs TensorFlow)
+
+    formed = analysis.formed
+    confident = None if formed is None else analysis.switch_rate_from(formed, CONFIDENT)
     return {
         "condition": label,
         "seed": seed,

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from dcgan_lessons.sweeps import MEASURES, formed_index, interval, plan, report, sweep
+from dcgan_lessons.sweeps import MEASURES, interval, plan, report, sweep
 
 import pytest
 
@@ -192,9 +192,8 @@ def test_a_worker_without_mnist_is_named(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
 
 
-def test_confidence_intervals_and_formed_digits():
+def test_confidence_intervals():
     three = interval([1.0, 2.0, 3.0])  # sd 1, t(0.975, 2) = 4.3027
     assert three["mean"] == 2.0 and three["sd"] == 1.0
     assert three["ci_high"] - 2.0 == pytest.approx(4.3027 / 3**0.5, abs=1e-6)
     assert interval([5.0]) == {"n": 1, "mean": 5.0, "sd": None, "ci_low": None, "ci_high": None}
-    assert formed_index([1, 7, 10, 9, 10]) == 2 and formed_index([3, 9]) is None
