@@ -163,3 +163,45 @@ class EpochScrubber(widgets.VBox):
         grid, label = scrubber_frame(self.snapshots, self.slider.value, self.n, self.steps_per_epoch)
         self.image.value = png_bytes(grid, self.scale)
         self.label.value = label
+
+
+def ring_frame(run, index: int, dpi: int = 80) -> tuple[bytes, str]:
+    """Frame ``index`` of a ring GAN run (:class:`dcgan_lessons.games.RingRun`) as PNG bytes, D's
+    surface with G's points on it, and its label ("step 120: G's points on mode 3")."""
+    from matplotlib.figure import Figure
+
+    from .games import plot_ring_frame
+
+    count = len(run.steps)
+    if not -count <= index < count:
+        raise IndexError(f"frame index {index} is out of range: this run holds {count} frames (0-{count - 1})")
+    fig = Figure(figsize=(3.6, 3.6))
+    plot_ring_frame(run, index, fig.subplots())
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    modes = np.flatnonzero(run.covered()[index])
+    where = {0: "on no mode", 1: "on mode"}.get(len(modes), "on modes")
+    label = f"step {run.steps[index]}: G's points {where} {', '.join(map(str, modes))}".rstrip()
+    return buffer.getvalue(), label
+
+
+class RingScrubber(widgets.VBox):
+    """A slider and a Play button over a ring GAN's frames: D's surface and G's points at each step."""
+
+    def __init__(self, run, interval: int = 200):
+        self.run, self.pictures = run, {}
+        last = len(run.steps) - 1
+        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
+        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="frame")
+        self.link = widgets.link((self.play, "value"), (self.slider, "value"))  # kernel-side, as EpochScrubber
+        self.label = widgets.Label()
+        self.image = widgets.Image(format="png")
+        self.slider.observe(self.update, names="value")
+        self.update()
+        super().__init__([widgets.HBox([self.play, self.slider, self.label]), self.image])
+
+    def update(self, change=None) -> None:
+        index = self.slider.value
+        if index not in self.pictures:  # each frame is drawn once: Play replays them without matplotlib
+            self.pictures[index] = ring_frame(self.run, index)
+        self.image.value, self.label.value = self.pictures[index]
