@@ -1,7 +1,7 @@
-"""Two interactive views for a live notebook: a latent explorer and an epoch scrubber.
+"""Interactive views for a live notebook: a latent explorer, an epoch scrubber and a ring-GAN scrubber.
 
 Each widget is a thin layer over a plain function that computes what it shows
-(:func:`explorer_image`, :func:`scrubber_frame`), so the pictures are testable without a browser and
+(:func:`explorer_image`, :func:`scrubber_frame`, :func:`ring_frame`), so the pictures are testable without a browser and
 a static notebook can show the same frames as ordinary figures.
 """
 
