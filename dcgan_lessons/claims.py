@@ -26,6 +26,16 @@ def check(holds: bool, claim: str, evidence: str) -> None:
         raise ClaimError(f"The text says: {claim!r}. The data disagree: {evidence}.")
 
 
+def verdict(low: float, high: float, lower_is_better: bool) -> str:
+    """One of "helps", "hurts" or "can't tell" for a 95% interval [low, high] of a difference (change minus control):
+    a change helps only when the whole interval lies on the good side of 0 (notebook 06's exercise ex19)."""
+    if low > 0:
+        return "hurts" if lower_is_better else "helps"
+    if high < 0:
+        return "helps" if lower_is_better else "hurts"
+    return "can't tell"
+
+
 def more_or_less(
     value: float, noise: float, more: str = "more", less: str = "less", same: str = "about as much"
 ) -> str:
@@ -121,8 +131,9 @@ def quality_over_epochs(rows: list[dict]) -> str:
         f"the classifier score from {first['score']:.2f} to {mid['score']:.2f} and {last['score']:.2f}. "
         + ("Every epoch drew all ten digits." if all(r["modes"] == 10 for r in rows) else "Some epochs missed a digit.")
     ]
-    for measure, higher, name in MEASURES:
-        t = later_worse(rows, measure, higher)
+    tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
+    for measure, _, name in MEASURES:
+        t = tests[measure]
         if t["best"] is t["last"]:
             lines.append(f"The best {name} is the last epoch's ({t['last'][measure]:.2f}).")
             continue
@@ -132,7 +143,7 @@ def quality_over_epochs(rows: list[dict]) -> str:
             f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
             f"{t['noise']:.2f})."
         )
-    worse = [name for measure, higher, name in MEASURES if later_worse(rows, measure, higher)["worse"]]
+    worse = [name for measure, _, name in MEASURES if tests[measure]["worse"]]
     helped = [name for measure, higher, name in MEASURES if improved(mid, last, measure, higher)]
     if worse:
         verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."

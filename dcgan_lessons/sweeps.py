@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .claims import verdict
 from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
@@ -73,6 +74,15 @@ PANELS = {
     "frechet": "Frechet distance (final)",
 }
 
+# The measures compared against the control, and whether lower is better for each.
+LOWER_IS_BETTER = {
+    "switch_rate": True,
+    "confident_switch_rate_formed": True,
+    "modes": False,
+    "score": False,
+    "frechet": True,
+}
+AGAINST_CONTROL_PNG = "against_control.png"
 # Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
 T_975 = (
     12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
@@ -356,6 +366,55 @@ def interval(values: list[float]) -> dict:
     }
 
 
+def difference(change: list[float], control: list[float]) -> dict:
+    """Change minus control: the difference of the means and its 95% Welch interval (each side its own
+    variance; Welch-Satterthwaite degrees of freedom, rounded down so that the interval errs wide).
+    Without two values on each side there is no interval: its bounds are None."""
+    if not change or not control:
+        return {"difference": None, "ci_low": None, "ci_high": None, "df": None}
+    diff = float(np.mean(change) - np.mean(control))
+    if len(change) < 2 or len(control) < 2:
+        return {"difference": round(diff, 6), "ci_low": None, "ci_high": None, "df": None}
+    shares = [float(np.var(v, ddof=1)) / len(v) for v in (change, control)]
+    se = math.sqrt(sum(shares))
+    if se == 0:
+        return {"difference": round(diff, 6), "ci_low": round(diff, 6), "ci_high": round(diff, 6), "df": None}
+    df = se**4 / sum(share**2 / (len(v) - 1) for share, v in zip(shares, (change, control), strict=True))
+    half = t_quantile(max(1, math.floor(df))) * se
+    return {
+        "difference": round(diff, 6),
+        "ci_low": round(diff - half, 6),
+        "ci_high": round(diff + half, 6),
+        "df": round(df, 2),
+    }
+
+
+def against_control(rows: list[dict], conditions: list[str], control: str = "control") -> list[dict]:
+    """Each condition against ``control`` on each measure of :data:`LOWER_IS_BETTER`: the difference with
+    its 95% interval (:func:`difference`) and the verdict of :func:`dcgan_lessons.claims.verdict`."""
+    if control not in conditions:
+        return []
+
+    def values(label: str, measure: str) -> list[float]:
+        return [r[measure] for r in rows if r["condition"] == label and r.get(measure) is not None]
+
+    compared = []
+    for label in conditions:
+        if label == control:
+            continue
+        for measure, lower in LOWER_IS_BETTER.items():
+            change, base = values(label, measure), values(control, measure)
+            row = {
+                "condition": label,
+                "measure": measure,
+                "seeds": [len(change), len(base)],
+                **difference(change, base),
+            }
+            row["verdict"] = None if row["ci_low"] is None else verdict(row["ci_low"], row["ci_high"], lower)
+            compared.append(row)
+    return compared
+
+
 def summarize(rows: list[dict], conditions: list[str]) -> dict:
     """Per condition and measure: :func:`interval` over the seeds that have the measure (a run that never
     formed its digits has no ``formed_step``; a diverged run has no measures at all)."""
@@ -375,6 +434,7 @@ def summarize(rows: list[dict], conditions: list[str]) -> dict:
         "interval": "95% Student t interval across seeds, mean ± t(0.975, n-1) sd / sqrt(n); "
         "null when fewer than 2 seeds have the measure (one value has no spread)",
         "conditions": summary,
+        "against_control": against_control(rows, conditions),
     }
 
 
@@ -428,4 +488,39 @@ def report(out_dir: str | os.PathLike) -> Path:
     fig.suptitle(f"{out_dir.name}: mean and 95% interval across seeds (dots: seeds; no bar: one seed)", fontsize=10)
     path = out_dir / SUMMARY_PNG
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    compared = against_control(rows, labels)
+    if compared:
+        figure = draw_against_control(compared, out_dir.name)
+        write_with(out_dir / AGAINST_CONTROL_PNG, lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
     return path
+
+
+COLOURS = {"helps": "C2", "hurts": "C3", "can't tell": "0.45"}
+
+
+def draw_against_control(compared: list[dict], title: str):
+    """Each condition minus the control with its 95% interval, one panel per measure: green where the
+    whole interval says the change helps, red where it hurts, grey where the interval holds 0."""
+    from matplotlib.figure import Figure
+
+    labels = list(dict.fromkeys(row["condition"] for row in compared))
+    fig = Figure(figsize=(3.2 * len(LOWER_IS_BETTER), 0.45 * len(labels) + 1.4), layout="constrained")
+    for ax, measure in zip(fig.subplots(1, len(LOWER_IS_BETTER), sharey=True), LOWER_IS_BETTER, strict=True):
+        ax.axvline(0, color="0.7", lw=1)
+        for y, label in enumerate(labels):
+            row = next(r for r in compared if r["condition"] == label and r["measure"] == measure)
+            if row["difference"] is None:
+                continue
+            colour = COLOURS.get(row["verdict"], "0.45")
+            if row["ci_low"] is not None:
+                ax.plot([row["ci_low"], row["ci_high"]], [y, y], color=colour, lw=2)
+            ax.plot([row["difference"]], [y], "o", color=colour)
+        better = "lower is better" if LOWER_IS_BETTER[measure] else "higher is better"
+        ax.set_title(f"{PANELS[measure]}\n({better})", fontsize=9)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+    fig.suptitle(
+        f"{title}: each condition minus the control, 95% Welch interval (green: helps, red: hurts, grey: can't tell)",
+        fontsize=10,
+    )
+    return fig

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from dcgan_lessons.sweeps import MEASURES, interval, plan, report, sweep
+from dcgan_lessons.sweeps import LOWER_IS_BETTER, MEASURES, against_control, difference, interval, plan, report, sweep
 
 import pytest
 
@@ -117,8 +117,17 @@ def test_a_sweep_of_tiny_real_runs_on_a_local_cluster(local_sweep):
     lines = (out / "summary.csv").read_text().splitlines()
     assert lines[0] == "condition,measure,n,mean,sd,ci_low,ci_high" and len(lines) == 1 + 2 * len(MEASURES)
 
+    compared = summary["against_control"]
+    assert [(c["condition"], c["measure"]) for c in compared] == [("smooth", m) for m in LOWER_IS_BETTER]
+    for row in compared:
+        assert row["seeds"] == [2, 2] or row["measure"] == "confident_switch_rate_formed"
+        if row["ci_low"] is not None:
+            assert row["ci_low"] <= row["difference"] <= row["ci_high"]
+            assert row["verdict"] in ("helps", "hurts", "can't tell")
+
     png = report(out)
     assert png == out / "summary.png" and png.read_bytes()[:4] == b"\x89PNG"
+    assert (out / "against_control.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_sweep_over_tcp_uses_the_workers_own_mnist(tcp_cluster, tmp_path):
@@ -197,3 +206,27 @@ def test_confidence_intervals():
     assert three["mean"] == 2.0 and three["sd"] == 1.0
     assert three["ci_high"] - 2.0 == pytest.approx(4.3027 / 3**0.5, abs=1e-6)
     assert interval([5.0]) == {"n": 1, "mean": 5.0, "sd": None, "ci_low": None, "ci_high": None}
+
+
+def test_differences_against_the_control_use_welchs_interval():
+    # variances 1 and 5/3: df = 0.75^2 / ((1/3)^2 / 2 + (5/12)^2 / 3) = 4.96, rounded down to 4: t = 2.7764
+    welch = difference([1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0])
+    assert welch["difference"] == -3.5 and welch["df"] == pytest.approx(4.96, abs=0.01)
+    assert welch["ci_high"] == pytest.approx(-3.5 + 2.7764 * 0.75**0.5, abs=1e-5)
+    assert difference([1.0], [2.0, 3.0])["ci_low"] is None  # one seed: no interval
+    rows = [
+        {"condition": "control", "switch_rate": 0.40, "score": 6.0},
+        {"condition": "control", "switch_rate": 0.42, "score": 6.4},
+        {"condition": "control", "switch_rate": 0.41, "score": 6.2},
+        {"condition": "calmer", "switch_rate": 0.20, "score": 6.1},
+        {"condition": "calmer", "switch_rate": 0.22, "score": 6.5},
+        {"condition": "calmer", "switch_rate": 0.21, "score": 5.9},
+    ]
+    verdicts = {r["measure"]: r["verdict"] for r in against_control(rows, ["control", "calmer"])}
+    assert verdicts["switch_rate"] == "helps"  # lower is better, and the interval is well below 0
+    assert verdicts["score"] == "can't tell"  # the means differ by 0.033 with a spread of 0.3
+    assert verdicts["frechet"] is None  # no runs have it
+    rows += [{"condition": "worse", "switch_rate": r["switch_rate"] + 0.3} for r in rows[:3]]
+    worse = against_control(rows, ["control", "calmer", "worse"])
+    assert next(r for r in worse if r["condition"] == "worse" and r["measure"] == "switch_rate")["verdict"] == "hurts"
+    assert against_control(rows, ["calmer", "worse"]) == []  # no control: nothing to compare with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..claims import verdict as verdict_rule
 from . import _call, _register, _short, _Wrong
 
 
@@ -199,14 +200,6 @@ several tables and on the one above.
 )
 
 
-def _verdict(low: float, high: float, lower_is_better: bool) -> str:
-    if low > 0:
-        return "hurts" if lower_is_better else "helps"
-    if high < 0:
-        return "helps" if lower_is_better else "hurts"
-    return "can't tell"
-
-
 def _check_verdict(verdict, hidden: bool = False, **_) -> str:
     cases = [
         ((-0.06, -0.02, True), "the whole interval is below 0: the change lowers the switch rate for sure"),
@@ -220,7 +213,7 @@ def _check_verdict(verdict, hidden: bool = False, **_) -> str:
         cases = [((0.0001, 0.002, True), "the interval is above 0, however close"), ((-3.0, 0.0, False), "0 is in it")]
     for (low, high, lower), why in cases:
         got = _call(verdict, low, high, lower)
-        want = _verdict(low, high, lower)
+        want = verdict_rule(low, high, lower)
         if got not in ("helps", "hurts", "can't tell"):
             raise _Wrong(f"return 'helps', 'hurts' or \"can't tell\", got {_short(got)}")
         if got != want:
