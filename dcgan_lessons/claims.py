@@ -164,3 +164,81 @@ def improved(before: dict, after: dict, measure: str, higher_is_better: bool) ->
     """Whether ``after`` is better than ``before`` on ``measure`` by more than twice their combined error."""
     gain = after[measure] - before[measure] if higher_is_better else before[measure] - after[measure]
     return gain > 2 * math.hypot(before[f"{measure}_se"], after[f"{measure}_se"])
+
+
+def _span(values: list[float], spec: str = ".3f") -> str:
+    low, high = min(values), max(values)
+    return format(low, spec) if low == high else f"{low:{spec}} to {high:{spec}}"
+
+
+def sweep_findings(compared: list[dict], names: dict[str, str], seeds: int) -> str:
+    """What holds up in a sweep (rows of :func:`dcgan_lessons.sweeps.against_control`): the differences whose
+    whole 95% interval lies on one side of 0, and how wide the intervals of the others were."""
+    decided = [r for r in compared if r["verdict"] in ("helps", "hurts")]
+    open_rows = [r for r in compared if r["verdict"] == "can't tell"]
+    shown = lambda r: (  # noqa: E731
+        f"{r['condition']} {r['verdict']} the {names[r['measure']]} ({r['difference']:+.3g}, 95% interval "
+        f"{r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
+    )
+    head = (
+        f"With {seeds} seeds a condition, {len(decided)} of the {len(decided) + len(open_rows)} differences from the "
+        "control hold up (their whole 95% interval lies on one side of 0)"
+    )
+    lines = [head + (": " + "; ".join(shown(r) for r in decided) + "." if decided else ".")]
+    if open_rows:
+        widths = {}
+        for r in open_rows:
+            widths.setdefault(r["measure"], []).append((r["ci_high"] - r["ci_low"]) / 2)
+        lines.append(
+            f"The other {len(open_rows)} can't be told from the control with {seeds} seeds: their intervals reach "
+            + ", ".join(f"±{np.median(w):.3g} for the {names[m]}" for m, w in widths.items())
+            + " (the median half-width), so smaller effects would go unseen."
+        )
+    return " ".join(lines)
+
+
+def first_row_against(
+    rows: list[dict], histories: dict[str, dict], report: tuple[float, float], control: str = "control"
+) -> str:
+    """The report's epoch-1 (d_loss, g_loss) against a sweep's one-epoch runs: inside the control seeds'
+    range or not, the nearest condition, and the nearest 50-step window of any run (``histories`` by run)."""
+    d_report, g_report = report
+    mine = [r for r in rows if r["condition"] == control and r.get("d_loss") is not None]
+    inside = min(r["d_loss"] for r in mine) <= d_report <= max(r["d_loss"] for r in mine) and min(
+        r["g_loss"] for r in mine
+    ) <= g_report <= max(r["g_loss"] for r in mine)
+    lines = [
+        f"The report's first row (d_loss {d_report:.3f}, g_loss {g_report:.3f} after epoch 1) is "
+        f"{'inside' if inside else 'outside'} the range of our {len(mine)} control seeds, whose epoch-1 means are "
+        f"d_loss {_span([r['d_loss'] for r in mine])} and g_loss {_span([r['g_loss'] for r in mine])}."
+    ]
+    distance = lambda d, g: math.hypot(d - d_report, g - g_report)  # noqa: E731
+    by_condition = {}
+    for r in rows:
+        if r.get("d_loss") is not None:
+            by_condition.setdefault(r["condition"], []).append(r)
+    means = {
+        label: (float(np.mean([r["d_loss"] for r in runs])), float(np.mean([r["g_loss"] for r in runs])))
+        for label, runs in by_condition.items()
+    }
+    nearest = min(means, key=lambda label: distance(*means[label]))
+    d_near, g_near = means[nearest]
+    lines.append(
+        f"Of the {len(means)} conditions, the nearest on average is {nearest} (d_loss {d_near:.3f}, g_loss "
+        f"{g_near:.3f})."
+    )
+    near = d_report + 0.05
+    low = [(run, w) for run, history in histories.items() for w in history["steps"] if w["d_loss"] <= near]
+    if histories and not low:
+        lines.append(f"No 50-step window of the {len(histories)} runs has a d_loss as low as {near:.2f}.")
+    elif low:
+        last = max(w["step"] for _, w in low)
+        g_low = [w["g_loss"] for _, w in low]
+        g_inside = min(g_low) <= g_report <= max(g_low)
+        lines.append(
+            f"Within epoch 1, 50-step windows with d_loss at most {near:.2f} occur in "
+            f"{len({run for run, _ in low})} of the {len(histories)} runs, all by step {last}, with g_loss "
+            f"{_span(g_low, '.2f')} there: the report's d_loss looks like our first {last} steps, and its g_loss "
+            f"{'is' if g_inside else 'is not'} in their range."
+        )
+    return " ".join(lines)

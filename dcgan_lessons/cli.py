@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port); default: local")
     sweep.add_argument("--workers", type=_positive_int, help="local worker processes (default 1; not with --scheduler)")
     sweep.add_argument("--mnist-dir", type=Path, help="MNIST folder for all workers (default: their $MNIST_DIR)")
-    sweep_report = sub.add_parser("sweep-report", help="draw a sweep's summary with error bars into DIR/summary.png")
+    sweep_report = sub.add_parser(
+        "sweep-report",
+        help="draw a sweep's summary and its differences from the control (DIR/summary.png, against_control.png)",
+    )
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
     return parser
 
@@ -285,7 +288,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sweep_report(args: argparse.Namespace) -> int:
     from .sweeps import report
 
-    print(f"Wrote {report(args.dir)}")
+    print("Wrote " + " and ".join(map(str, report(args.dir))))
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Where the reference run is, wherever the notebooks were copied: the repository's ``notebooks/``, a course's
-``source/<assignment>/`` or nbgrader's ``autograded/<student>/<assignment>/``, a grading scratch folder.
+"""Where the committed results are, wherever the notebooks were copied: the repository's ``notebooks/``, a
+course's ``source/<assignment>/`` or nbgrader's ``autograded/<student>/<assignment>/``, a grading scratch folder.
 
-Notebooks 05-07 read it; ``../reference-run`` alone works only in the repository's own layout.
+Notebooks 05-07 read the reference run, notebook 08 the stabiliser sweep; ``../reference-run`` alone works only
+in the repository's own layout.
 """
 
 from __future__ import annotations
@@ -12,30 +13,40 @@ from pathlib import Path
 REFERENCE_VARIABLE = "DCGAN_LESSONS_REFERENCE_RUN"
 FOLDER_NAME = "reference-run"
 INSTALLED = Path(__file__).resolve().parent.parent / FOLDER_NAME  # beside the package, with pip install -e .
+SWEEP_VARIABLE = "DCGAN_LESSONS_REFERENCE_SWEEP"
+SWEEP_FOLDER = Path("sweeps") / "stabilisers"
+INSTALLED_SWEEP = INSTALLED.parent / SWEEP_FOLDER
 
 
 def _is_run(path: Path) -> bool:
     return (path / "snapshots.npz").is_file()
 
 
-def find_reference_run(start: str | os.PathLike | None = None) -> Path | None:
-    """The reference run's folder, or None: ``$DCGAN_LESSONS_REFERENCE_RUN`` when set, else ``../reference-run``
-    from ``start`` (the current folder by default, so notebooks keep printing a short relative path), else the
-    one in the repository the package was installed from in editable mode."""
-    value = os.environ.get(REFERENCE_VARIABLE, "")
+def _is_sweep(path: Path) -> bool:
+    return (path / "results.json").is_file()
+
+
+def _find(variable: str, relative: Path, installed: Path, found, kind: str, start) -> Path | None:
+    """``$variable`` when set (an error if it points at no ``kind``), else ``..``/``relative`` from ``start``
+    (the current folder by default, so notebooks keep printing a short relative path), else ``installed``."""
+    value = os.environ.get(variable, "")
     if value:
         path = Path(value).expanduser()
-        if not _is_run(path):
+        if not found(path):
             raise FileNotFoundError(
-                f"{REFERENCE_VARIABLE}={value} is not a run folder (it has no snapshots.npz); "
-                f"point it at the {FOLDER_NAME}/ folder of the dcgan-lessons repository"
+                f"{variable}={value} is not a {kind}; "
+                f"point it at the {relative}/ folder of the dcgan-lessons repository"
             )
         return path
     here = Path(start) if start is not None else Path()
-    for path in (here / ".." / FOLDER_NAME, INSTALLED):
-        if _is_run(path):
-            return path
-    return None
+    return next((path for path in (here / ".." / relative, installed) if found(path)), None)
+
+
+def find_reference_run(start: str | os.PathLike | None = None) -> Path | None:
+    """The reference run's folder, or None: ``$DCGAN_LESSONS_REFERENCE_RUN`` when set, else ``../reference-run``
+    from ``start``, else the one in the repository the package was installed from in editable mode."""
+    kind = "run folder (it has no snapshots.npz)"
+    return _find(REFERENCE_VARIABLE, Path(FOLDER_NAME), INSTALLED, _is_run, kind, start)
 
 
 def reference_run(start: str | os.PathLike | None = None) -> Path:
@@ -45,5 +56,19 @@ def reference_run(start: str | os.PathLike | None = None) -> Path:
         raise FileNotFoundError(
             f"no reference run found (looked for ../{FOLDER_NAME} and {INSTALLED}); set {REFERENCE_VARIABLE} to "
             f"the {FOLDER_NAME}/ folder of the dcgan-lessons repository, or pass run_dir with another run folder"
+        )
+    return path
+
+
+def reference_sweep(start: str | os.PathLike | None = None) -> Path:
+    """The committed stabiliser sweep (its ``results.json``, ``summary.json`` and the runs' histories):
+    ``$DCGAN_LESSONS_REFERENCE_SWEEP`` when set, else ``../sweeps/stabilisers`` from ``start``, else the
+    installed repository's; a missing one is an error that says how to point at it."""
+    kind = "sweep folder (it has no results.json)"
+    path = _find(SWEEP_VARIABLE, SWEEP_FOLDER, INSTALLED_SWEEP, _is_sweep, kind, start)
+    if path is None:
+        raise FileNotFoundError(
+            f"no stabiliser sweep found (looked for ../{SWEEP_FOLDER} and {INSTALLED_SWEEP}); set {SWEEP_VARIABLE} "
+            f"to the {SWEEP_FOLDER}/ folder of the dcgan-lessons repository, or pass sweep_dir with a sweep of yours"
         )
     return path

@@ -453,21 +453,46 @@ def write_results(out_dir: Path, rows: list[dict], conditions: list[str]) -> Non
     write_with(out_dir / SUMMARY_CSV, lambda tmp: Path(tmp).write_text(text.getvalue()))
 
 
-def report(out_dir: str | os.PathLike) -> Path:
-    """Draw the conditions side by side, one panel per measure: each seed as a dot, the mean with its
-    95% interval as an error bar, into ``out_dir/summary.png``; returns its path."""
-    from matplotlib.figure import Figure
-
+def load_sweep(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
+    """A finished sweep's result rows and its summary (conditions in the spec's order, the comparison
+    with the control), read from ``results.json`` and ``summary.json``."""
     out_dir = Path(out_dir)
     summary, rows = _stored(out_dir / SUMMARY), _stored(out_dir / RESULTS)
     if summary is None or rows is None:
         raise ValueError(
             f"{out_dir} holds no readable {SUMMARY} and {RESULTS}; run `dcgan-lessons sweep` into it first"
         )
+    return rows, summary
+
+
+def histories(out_dir: str | os.PathLike, rows: list[dict]) -> dict[str, dict]:
+    """Each run's ``history.json`` (the losses every 50 steps), keyed by its folder ``<label>/seed_<n>``."""
+    out_dir = Path(out_dir)
+    return {row["run"].removeprefix("runs/"): read_json(out_dir / row["run"] / "history.json") for row in rows}
+
+
+def report(out_dir: str | os.PathLike) -> list[Path]:
+    """Draw a sweep into ``out_dir``: ``summary.png`` (:func:`draw_summary`) and ``against_control.png``
+    (:func:`draw_against_control`, when the sweep has a control); returns the paths written."""
+    out_dir = Path(out_dir)
+    rows, summary = load_sweep(out_dir)
+    figures = {SUMMARY_PNG: draw_summary(rows, summary, out_dir.name)}
+    if summary.get("against_control"):
+        figures[AGAINST_CONTROL_PNG] = draw_against_control(summary["against_control"], out_dir.name)
+    for name, figure in figures.items():
+        write_with(out_dir / name, lambda tmp, figure=figure: figure.savefig(tmp, dpi=110, format="png"))
+    return [out_dir / name for name in figures]
+
+
+def draw_summary(rows: list[dict], summary: dict, title: str):
+    """The conditions side by side, one panel per measure: each seed as a dot, the mean with its 95%
+    interval as an error bar."""
+    from matplotlib.figure import Figure
+
     entries = summary["conditions"]
     labels = [e["condition"] for e in entries]
     fig = Figure(figsize=(3.2 * len(PANELS), 3.4), layout="constrained")
-    for ax, (measure, title) in zip(fig.subplots(1, len(PANELS)), PANELS.items(), strict=True):
+    for ax, (measure, title_of) in zip(fig.subplots(1, len(PANELS)), PANELS.items(), strict=True):
         for x, entry in enumerate(entries):
             seeds = [r[measure] for r in rows if r["condition"] == entry["condition"] and r.get(measure) is not None]
             ax.plot([x + 0.12] * len(seeds), seeds, "o", color="0.6", markersize=3)
@@ -482,17 +507,11 @@ def report(out_dir: str | os.PathLike) -> Path:
                 else [[stats["mean"] - stats["ci_low"]], [stats["ci_high"] - stats["mean"]]]
             )
             ax.errorbar([x], [stats["mean"]], yerr=err, fmt="o", color="C0", capsize=4)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title_of, fontsize=10)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlim(-0.5, len(labels) - 0.5)
-    fig.suptitle(f"{out_dir.name}: mean and 95% interval across seeds (dots: seeds; no bar: one seed)", fontsize=10)
-    path = out_dir / SUMMARY_PNG
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    compared = against_control(rows, labels)
-    if compared:
-        figure = draw_against_control(compared, out_dir.name)
-        write_with(out_dir / AGAINST_CONTROL_PNG, lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
-    return path
+    fig.suptitle(f"{title}: mean and 95% interval across seeds (dots: seeds; no bar: one seed)", fontsize=10)
+    return fig
 
 
 COLOURS = {"helps": "C2", "hurts": "C3", "can't tell": "0.45"}

@@ -104,3 +104,49 @@ def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
     assert not excess["0->8"]["significant"] and excess["0->6"]["significant"] and excess["4->9"]["significant"]
     assert not frechet["worse"] and helped  # the README says: no measure got worse; the second half still helped
     assert "no quality measure got worse" in readme and "the second half still improved" in readme
+
+
+def _history(windows: list[tuple[int, float, float]]) -> dict:
+    return {"steps": [{"step": s, "d_loss": d, "g_loss": g} for s, d, g in windows]}
+
+
+def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
+    compared = [
+        {"condition": "ema", "measure": "frechet", "difference": -9.0, "ci_low": -12.0, "ci_high": -6.0},
+        {"condition": "ema", "measure": "score", "difference": 0.1, "ci_low": -0.4, "ci_high": 0.6},
+        {"condition": "paper", "measure": "frechet", "difference": 3.0, "ci_low": -2.0, "ci_high": 8.0},
+        {"condition": "paper", "measure": "score", "difference": -0.9, "ci_low": -1.2, "ci_high": -0.6},
+    ]
+    for row in compared:
+        row["verdict"] = claims.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
+    names = {"frechet": "Frechet distance", "score": "classifier score"}
+    text = claims.sweep_findings(compared, names, seeds=3)
+    assert "2 of the 4 differences from the control hold up" in text
+    assert "ema helps the Frechet distance (-9" in text and "paper hurts the classifier score (-0.9" in text
+    assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
+    for row in compared:
+        row["verdict"] = "can't tell"
+    assert "0 of the 4 differences" in claims.sweep_findings(compared, names, seeds=3)
+
+
+def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows():
+    rows = [
+        {"condition": "control", "d_loss": 0.52, "g_loss": 1.20},
+        {"condition": "control", "d_loss": 0.53, "g_loss": 1.21},
+        {"condition": "strong_d", "d_loss": 0.25, "g_loss": 1.90},
+        {"condition": "strong_d", "d_loss": 0.27, "g_loss": 1.70},
+    ]
+    early = _history([(50, 0.21, 2.6), (100, 0.24, 2.9), (150, 0.45, 1.4), (200, 0.55, 1.1)])
+    text = claims.first_row_against(rows, {"control/seed_0": early}, (0.204, 1.833))
+    assert "is outside the range of our 2 control seeds, whose epoch-1 means are d_loss 0.520 to 0.530" in text
+    assert "the nearest on average is strong_d (d_loss 0.260" in text
+    assert "occur in 1 of the 1 runs, all by step 100, with g_loss 2.60 to 2.90 there" in text
+    assert "its g_loss is not in their range" in text
+    inside = claims.first_row_against(
+        rows[:1] + [{"condition": "control", "d_loss": 0.2, "g_loss": 1.9}], {}, (0.204, 1.833)
+    )
+    assert "is inside the range" in inside
+    late = _history([(50, 0.5, 1.2)])
+    assert "No 50-step window of the 1 runs has a d_loss as low as 0.25" in claims.first_row_against(
+        rows, {"x": late}, (0.204, 1.833)
+    )
