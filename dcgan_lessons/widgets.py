@@ -136,7 +136,29 @@ class LatentExplorer(widgets.VBox):
         self.label.value = f"|z| = {norm:.2f} (training noise: about {np.sqrt(len(self.base_z)):.0f})"
 
 
-class EpochScrubber(widgets.VBox):
+class Scrubber(widgets.VBox):
+    """A slider and a Play button over ``count`` frames and the picture of the chosen one; a subclass says
+    what frame ``index`` looks like (:meth:`frame`: PNG bytes and a label)."""
+
+    def __init__(self, count: int, interval: int, description: str):
+        self.play = widgets.Play(value=0, min=0, max=count - 1, step=1, interval=interval, description="play")
+        self.slider = widgets.IntSlider(value=0, min=0, max=count - 1, description=description)
+        # a kernel-side link, so the frame follows the Play button wherever the kernel runs
+        self.link = widgets.link((self.play, "value"), (self.slider, "value"))
+        self.label = widgets.Label()
+        self.image = widgets.Image(format="png")
+        self.slider.observe(self.update, names="value")
+        self.update()
+        super().__init__([widgets.HBox([self.play, self.slider, self.label]), self.image])
+
+    def frame(self, index: int) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def update(self, change=None) -> None:
+        self.image.value, self.label.value = self.frame(self.slider.value)
+
+
+class EpochScrubber(Scrubber):
     """A slider and a Play button over a run's snapshots: the fixed noise's digits at each step."""
 
     def __init__(
@@ -148,21 +170,11 @@ class EpochScrubber(widgets.VBox):
         scale: int = 2,
     ):
         self.snapshots, self.n, self.steps_per_epoch, self.scale = snapshots, n, steps_per_epoch, scale
-        last = len(snapshots.steps) - 1
-        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
-        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="snapshot")
-        # a kernel-side link, so the frame follows the Play button wherever the kernel runs
-        self.link = widgets.link((self.play, "value"), (self.slider, "value"))
-        self.label = widgets.Label()
-        self.image = widgets.Image(format="png")
-        self.slider.observe(self.update, names="value")
-        self.update()
-        super().__init__([widgets.HBox([self.play, self.slider, self.label]), self.image])
+        super().__init__(len(snapshots.steps), interval, "snapshot")
 
-    def update(self, change=None) -> None:
-        grid, label = scrubber_frame(self.snapshots, self.slider.value, self.n, self.steps_per_epoch)
-        self.image.value = png_bytes(grid, self.scale)
-        self.label.value = label
+    def frame(self, index: int) -> tuple[bytes, str]:
+        grid, label = scrubber_frame(self.snapshots, index, self.n, self.steps_per_epoch)
+        return png_bytes(grid, self.scale), label
 
 
 def ring_frame(run, index: int, dpi: int = 80) -> tuple[bytes, str]:
@@ -185,23 +197,14 @@ def ring_frame(run, index: int, dpi: int = 80) -> tuple[bytes, str]:
     return buffer.getvalue(), label
 
 
-class RingScrubber(widgets.VBox):
+class RingScrubber(Scrubber):
     """A slider and a Play button over a ring GAN's frames: D's surface and G's points at each step."""
 
     def __init__(self, run, interval: int = 200):
         self.run, self.pictures = run, {}
-        last = len(run.steps) - 1
-        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
-        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="frame")
-        self.link = widgets.link((self.play, "value"), (self.slider, "value"))  # kernel-side, as EpochScrubber
-        self.label = widgets.Label()
-        self.image = widgets.Image(format="png")
-        self.slider.observe(self.update, names="value")
-        self.update()
-        super().__init__([widgets.HBox([self.play, self.slider, self.label]), self.image])
+        super().__init__(len(run.steps), interval, "frame")
 
-    def update(self, change=None) -> None:
-        index = self.slider.value
+    def frame(self, index: int) -> tuple[bytes, str]:
         if index not in self.pictures:  # each frame is drawn once: Play replays them without matplotlib
             self.pictures[index] = ring_frame(self.run, index)
-        self.image.value, self.label.value = self.pictures[index]
+        return self.pictures[index]
