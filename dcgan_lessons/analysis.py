@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -395,25 +396,14 @@ def switch_lineages(
     threshold: float | None = None,
 ) -> list:
     """Lineages of up to ``count`` z that switched ``source`` -> ``target`` (else the most frequent
-    switch), each cut to ``width`` snapshots around its first such switch, for pictures. With ``threshold``,
-    only switches from snapshot ``start`` on between digits the judge is that sure of at both ends."""
-    if threshold is None:
-        pool = [{**e, "from": source, "to": target} for e in analysis.switches(source, target)]
-    else:
-        pool = analysis.confident_switches(start, threshold)
+    switch), each cut to ``width`` snapshots around its first such switch, for pictures. Only switches from
+    snapshot ``start`` on count; with ``threshold``, only those between digits the judge is that sure of at
+    both ends."""
+    pool = analysis.confident_switches(start, 0.0 if threshold is None else threshold)
+    counts = Counter((e["from"], e["to"]) for e in pool)
+    if counts and (source, target) not in counts:
+        source, target = min(counts, key=lambda pair: (-counts[pair], pair))  # the most frequent, then the lowest
     events = [e for e in pool if (e["from"], e["to"]) == (source, target)]
-    if not events and threshold is None:
-        top = switch_counts(analysis.matrices.sum(axis=0))
-        if not top:
-            return []
-        source, target = map(int, next(iter(top)).split("->"))
-        events = [{**e, "from": source, "to": target} for e in analysis.switches(source, target)]
-    elif not events and pool:
-        counts: dict[tuple[int, int], int] = {}
-        for e in pool:
-            counts[(e["from"], e["to"])] = counts.get((e["from"], e["to"]), 0) + 1
-        pair = max(counts, key=lambda k: (counts[k], -k[0], -k[1]))
-        events = [e for e in pool if (e["from"], e["to"]) == pair]
     chosen, seen = [], set()
     for event in events:
         if event["z"] not in seen:

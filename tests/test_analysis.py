@@ -129,6 +129,11 @@ def test_lineage_follows_one_z(tmp_path, real_digits):
     strips = an.switch_lineages(analysis, width=3)
     assert [s["z"] for s in strips] == [0, 10]
     assert [s["labels"].tolist() for s in strips] == [[0, 8, 8], [0, 0, 8]]  # windows around each switch
+    # no 1 -> 2 anywhere: the most frequent switch (0 -> 8, twice) is shown instead
+    assert [s["z"] for s in an.switch_lineages(analysis, 1, 2, width=3)] == [0, 10]
+    # from snapshot 2 on, 8 -> 0, 5 -> 3 and 0 -> 8 happen once each: the tie goes to the lowest pair, 0 -> 8 of z 10
+    assert [s["z"] for s in an.switch_lineages(analysis, 4, 9, width=3, start=2)] == [10]
+    assert [s["z"] for s in an.switch_lineages(analysis, 8, 0, width=3, start=2, threshold=0.5)] == [8]
 
 
 def test_a_collapse_shows_in_the_histogram(tmp_path, real_digits):
