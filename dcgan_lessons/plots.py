@@ -414,3 +414,28 @@ def plot_lineages(lineages: list[dict]):
             )
     fig.tight_layout()
     return fig
+
+
+def plot_first_epoch(histories: dict[str, dict], report: tuple[float, float], axes=None):
+    """Epoch 1 of many runs (``histories`` keyed "<condition>/seed_<n>"): d_loss and g_loss every log interval,
+    one colour per condition, each run's epoch mean as a dot at the end, and the report's epoch-1 row dashed."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    colours: dict[str, str] = {}
+    for run, history in histories.items():
+        condition = run.split("/")[0]
+        label = None if condition in colours else condition  # one legend entry per condition
+        colour = colours.setdefault(condition, f"C{len(colours)}")
+        end = history["epochs"][0]
+        steps = [r for r in history["steps"] if r["step"] <= end["steps"]]
+        for ax, key in zip(axes, ("d_loss", "g_loss"), strict=True):
+            x, y = [r["step"] for r in steps], [r[key] for r in steps]
+            ax.plot(x, y, color=colour, lw=0.8, alpha=0.7, label=label)
+            ax.plot([end["steps"]], [end[key]], "o", color=colour, ms=4)
+    for ax, key, value in zip(axes, ("d_loss", "g_loss"), report, strict=True):
+        ax.axhline(value, color="k", ls="--", lw=1, label=f"the report's epoch 1: {value}")
+        ax.set(xlabel="training step", ylabel=key, title=f"{key} in epoch 1 (lines: 50-step means; dots: epoch means)")
+    axes[1].legend(fontsize=8, ncol=2)
+    return axes

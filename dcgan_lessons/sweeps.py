@@ -465,6 +465,28 @@ def load_sweep(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
     return rows, summary
 
 
+def summary_table(summary: dict, measures: dict[str, str]) -> str:
+    """A markdown table of a sweep's summary: one row per condition, per measure (``measures``: key -> column
+    title) the mean over seeds and its 95% interval ("n/a" where no seed has the measure)."""
+
+    def cell(stats: dict) -> str:
+        if stats["mean"] is None:
+            return "n/a"
+        spec = ".0f" if abs(stats["mean"]) >= 100 else ".3g"
+        if stats["ci_low"] is None:
+            return f"{stats['mean']:{spec}} (1 seed)"
+        return f"{stats['mean']:{spec}} [{stats['ci_low']:{spec}}, {stats['ci_high']:{spec}}]"
+
+    lines = [
+        "| condition | runs | " + " | ".join(measures.values()) + " |",
+        "|---|---|" + "---|" * len(measures),
+    ]
+    for entry in summary["conditions"]:
+        cells = [cell(entry["measures"][m]) for m in measures]
+        lines.append(f"| {entry['condition']} | {entry['runs']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def histories(out_dir: str | os.PathLike, rows: list[dict]) -> dict[str, dict]:
     """Each run's ``history.json`` (the losses every 50 steps), keyed by its folder ``<label>/seed_<n>``."""
     out_dir = Path(out_dir)
