@@ -53,3 +53,17 @@ def test_the_repository_checkout_finds_its_own_reference_run(monkeypatch):
     monkeypatch.chdir(ROOT / "notebooks")
     assert reference.reference_run().resolve() == (ROOT / "reference-run").resolve()
     assert reference.INSTALLED == (ROOT / "reference-run").resolve()  # editable install: the checkout's
+
+
+def test_the_committed_sweep_is_found_like_the_reference_run(elsewhere, tmp_path, monkeypatch):
+    monkeypatch.delenv(reference.SWEEP_VARIABLE, raising=False)
+    monkeypatch.setattr(reference, "INSTALLED_SWEEP", tmp_path / "no-repo" / "sweeps" / "stabilisers")
+    with pytest.raises(FileNotFoundError, match="set DCGAN_LESSONS_REFERENCE_SWEEP to the sweeps/stabilisers/ folder"):
+        reference.reference_sweep()
+    near = elsewhere.parent / "sweeps" / "stabilisers"
+    near.mkdir(parents=True)
+    (near / "results.json").write_text("[]")
+    assert str(reference.reference_sweep()) == "../sweeps/stabilisers"
+    monkeypatch.setenv(reference.SWEEP_VARIABLE, str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=r"DCGAN_LESSONS_REFERENCE_SWEEP=.*typo is not a sweep folder"):
+        reference.reference_sweep()
