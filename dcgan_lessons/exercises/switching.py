@@ -166,7 +166,8 @@ _register(
     task="""
 Which change switched least once digits had formed, and is that a fair comparison? A run that draws fewer
 digits, or much worse ones, has less to switch: a generator that stopped learning does not switch
-either, and that is not stability. Write `pick_change(runs, baseline, noise)`: `runs` maps each run's name to `{"rate": ..., "modes": ...,
+either, and that is not stability. Write `pick_change(runs, baseline, noise)`: `runs` maps each run's
+name to `{"rate": ..., "modes": ...,
 "frechet": ...}` (`rate` is the switch rate after the run formed all ten digits, `None` if it never did).
 Among the runs other than `baseline` that cover all 10 digits, have a rate, and a Frechet distance at most
 1.5 times the baseline's, return the one with the lowest rate if it is at least `noise` below the
