@@ -171,9 +171,11 @@ def _span(values: list[float], spec: str = ".3f") -> str:
     return format(low, spec) if low == high else f"{low:{spec}} to {high:{spec}}"
 
 
-def sweep_findings(compared: list[dict], names: dict[str, str], seeds: int) -> str:
+def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
     """What holds up in a sweep (rows of :func:`dcgan_lessons.sweeps.against_control`): the differences whose
     whole 95% interval lies on one side of 0, and how wide the intervals of the others were."""
+    counts = sorted({n for r in compared for n in r["seeds"]})
+    seeds = "no" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
     decided = [r for r in compared if r["verdict"] in ("helps", "hurts")]
     open_rows = [r for r in compared if r["verdict"] == "can't tell"]
     shown = lambda r: (  # noqa: E731

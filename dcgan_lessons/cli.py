@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--mnist-dir", type=Path, help="MNIST folder for all workers (default: their $MNIST_DIR)")
     sweep_report = sub.add_parser(
         "sweep-report",
-        help="draw a sweep's summary and its differences from the control (DIR/summary.png, against_control.png)",
+        help="summarise a sweep's finished runs (also while it runs) and draw them with their differences from the "
+        "control (DIR/summary.png, against_control.png)",
     )
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
     return parser

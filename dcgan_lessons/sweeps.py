@@ -48,6 +48,7 @@ RESULTS = "results.json"
 SUMMARY = "summary.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_PNG = "summary.png"
+SPEC_JSON = "spec.json"
 RETRIES = 2  # a task that raised is run again this often; a lost worker's task is rescheduled by the scheduler
 
 # What each result row measures, and what summary.json averages over seeds.
@@ -298,7 +299,7 @@ def sweep(
     say = log or (lambda _: None)
     jobs = [(label, seed) for label in configs for seed in seeds]
     todo = [(label, seed) for label, seed in jobs if not _done(out_dir, label, seed, configs[label])]
-    write_json(out_dir / "spec.json", {"conditions": {k: c.to_dict() for k, c in configs.items()}, "seeds": seeds})
+    write_json(out_dir / SPEC_JSON, {"conditions": {k: c.to_dict() for k, c in configs.items()}, "seeds": seeds})
     say(f"Sweep {out_dir}: {len(configs)} conditions x {len(seeds)} seeds, {len(jobs) - len(todo)} runs done already.")
     failures = []
     if todo:
@@ -493,11 +494,25 @@ def histories(out_dir: str | os.PathLike, rows: list[dict]) -> dict[str, dict]:
     return {row["run"].removeprefix("runs/"): read_json(out_dir / row["run"] / "history.json") for row in rows}
 
 
-def report(out_dir: str | os.PathLike) -> list[Path]:
-    """Draw a sweep into ``out_dir``: ``summary.png`` (:func:`draw_summary`) and ``against_control.png``
-    (:func:`draw_against_control`, when the sweep has a control); returns the paths written."""
+def summarize_finished(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
+    """Write ``results.json``, ``summary.json`` and ``summary.csv`` anew from the runs of ``out_dir`` that have
+    finished with the sweep's settings (``spec.json``), also while the sweep still runs; returns rows and summary."""
     out_dir = Path(out_dir)
-    rows, summary = load_sweep(out_dir)
+    spec = _stored(out_dir / SPEC_JSON)
+    if spec is None:
+        raise ValueError(f"{out_dir} holds no readable {SPEC_JSON}; run `dcgan-lessons sweep` into it first")
+    configs = {label: TrainConfig(**config) for label, config in spec["conditions"].items()}
+    rows = [row for label in configs for seed in spec["seeds"] if (row := _done(out_dir, label, seed, configs[label]))]
+    write_results(out_dir, rows, list(configs))
+    return load_sweep(out_dir)
+
+
+def report(out_dir: str | os.PathLike) -> list[Path]:
+    """Summarise the runs finished so far (:func:`summarize_finished`) and draw them into ``out_dir``:
+    ``summary.png`` (:func:`draw_summary`) and ``against_control.png`` (:func:`draw_against_control`, when
+    the sweep has a control); returns the figures' paths."""
+    out_dir = Path(out_dir)
+    rows, summary = summarize_finished(out_dir)
     figures = {SUMMARY_PNG: draw_summary(rows, summary, out_dir.name)}
     if summary.get("against_control"):
         figures[AGAINST_CONTROL_PNG] = draw_against_control(summary["against_control"], out_dir.name)

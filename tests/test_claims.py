@@ -119,14 +119,16 @@ def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
     ]
     for row in compared:
         row["verdict"] = claims.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
+        row["seeds"] = [3, 3]
     names = {"frechet": "Frechet distance", "score": "classifier score"}
-    text = claims.sweep_findings(compared, names, seeds=3)
+    text = claims.sweep_findings(compared, names)
     assert "2 of the 4 differences from the control hold up" in text
     assert "ema helps the Frechet distance (-9" in text and "paper hurts the classifier score (-0.9" in text
     assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
     for row in compared:
         row["verdict"] = "can't tell"
-    assert "0 of the 4 differences" in claims.sweep_findings(compared, names, seeds=3)
+    compared[0]["seeds"] = [2, 3]  # a sweep still running
+    assert "With 2 to 3 seeds a condition, 0 of the 4 differences" in claims.sweep_findings(compared, names)
 
 
 def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows():

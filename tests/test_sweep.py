@@ -162,6 +162,24 @@ def test_a_killed_sweep_resumes_only_what_is_missing(local_sweep, tcp_cluster, t
     assert next(r for r in rows if r["run"] == "runs/smooth/seed_1")["steps"] == 2
 
 
+def test_the_report_of_a_sweep_in_progress_counts_only_finished_runs(local_sweep, tmp_path):
+    out = tmp_path / "running"
+    shutil.copytree(local_sweep[0], out)
+    (out / "runs" / "smooth" / "seed_1" / "result.json").unlink()  # still training
+    stale = out / "runs" / "control" / "seed_1" / "result.json"  # trained with other settings than the spec's
+    stale.write_text(json.dumps({**json.loads(stale.read_text()), "config": {"lr": 1.0}}))
+    (out / "results.json").unlink()
+    report(out)
+    assert [(r["condition"], r["seed"]) for r in _rows(out)] == [("control", 0), ("smooth", 0)]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["runs"] for c in summary["conditions"]] == [1, 1]
+    assert all(row["verdict"] is None for row in summary["against_control"])  # one seed a side: no interval
+    shutil.rmtree(out / "runs")
+    (out / "spec.json").unlink()
+    with pytest.raises(ValueError, match="holds no readable spec.json; run `dcgan-lessons sweep` into it first"):
+        report(out)
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [
