@@ -196,6 +196,9 @@ def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
             + ", ".join(f"±{np.median(w):.3g} for the {names[m]}" for m, w in widths.items())
             + " (the median half-width), so smaller effects would go unseen."
         )
+    pending = len(compared) - len(decided) - len(open_rows)
+    if pending:
+        lines.append(f"{pending} more have no interval: fewer than two seeds on a side have the measure.")
     return " ".join(lines)
 
 

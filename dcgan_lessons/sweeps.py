@@ -75,6 +75,7 @@ PANELS = {
     "frechet": "Frechet distance (final)",
 }
 
+FORMED_RATE = "confident_switch_rate_formed"  # None for a run that never formed all ten digits
 # The measures compared against the control, and whether lower is better for each.
 LOWER_IS_BETTER = {
     "switch_rate": True,
@@ -534,9 +535,9 @@ def draw_summary(rows: list[dict], summary: dict, title: str):
             seeds = [r[measure] for r in rows if r["condition"] == entry["condition"] and r.get(measure) is not None]
             ax.plot([x + 0.12] * len(seeds), seeds, "o", color="0.6", markersize=3)
             stats = entry["measures"][measure]
-            if stats["mean"] is None:
-                missing = "never formed" if measure == "confident_switch_rate_formed" else "n/a"
-                ax.text(x, 0.5, missing, transform=ax.get_xaxis_transform(), ha="center", color="0.4")
+            if stats["mean"] is None:  # no finished run yet, or runs that never formed all ten digits
+                missing = "never\nformed" if entry["runs"] and measure in ("formed_step", FORMED_RATE) else "no\nruns"
+                ax.text(x, 0.5, missing, transform=ax.get_xaxis_transform(), ha="center", color="0.4", fontsize=7)
                 continue
             err = (
                 None

@@ -127,6 +127,9 @@ def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
     assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
     for row in compared:
         row["verdict"] = "can't tell"
+    compared.append({**compared[0], "seeds": [1, 3], "verdict": None, "ci_low": None, "ci_high": None})
+    assert "1 more have no interval: fewer than two seeds" in claims.sweep_findings(compared, names)
+    compared.pop()
     compared[0]["seeds"] = [2, 3]  # a sweep still running
     assert "With 2 to 3 seeds a condition, 0 of the 4 differences" in claims.sweep_findings(compared, names)
 
