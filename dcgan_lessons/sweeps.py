@@ -75,6 +75,15 @@ PANELS = {
     "frechet": "Frechet distance (final)",
 }
 
+# What tables and sentences call the measures (notebook 08, the README).
+MEASURE_NAMES = {
+    "confident_switch_rate_formed": "confident switch rate after forming",
+    "switch_rate": "switch rate (whole run)",
+    "formed_step": "formed at step",
+    "modes": "modes",
+    "score": "classifier score",
+    "frechet": "Frechet distance",
+}
 FORMED_RATE = "confident_switch_rate_formed"  # None for a run that never formed all ten digits
 # The measures compared against the control, and whether lower is better for each.
 LOWER_IS_BETTER = {
