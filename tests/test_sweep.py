@@ -209,6 +209,9 @@ def test_bad_toml_and_the_committed_spec(tmp_path):
     assert seeds == [0, 1, 2] and {"control", "label_smoothing", "paper"} <= set(configs)
     assert configs["paper"].alpha == 0.2 and configs["label_smoothing"].label_smoothing == 0.1
     assert all(c.epochs == 1 and c.snapshot_every == 125 for c in configs.values())
+    configs, seeds = plan(ROOT / "sweeps" / "first_row.toml")
+    tutorial = configs["tutorial"]
+    assert seeds == [0, 1, 2] and (tutorial.batch_size, tutorial.lr, tutorial.epochs) == (256, 1e-4, 1)
 
 
 def test_a_worker_without_mnist_is_named(tmp_path, monkeypatch):
