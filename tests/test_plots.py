@@ -88,3 +88,22 @@ def test_loss_and_optimal_discriminator_figures():
     x = np.linspace(-1, 1, 11)
     fig = plots.plot_optimal_discriminator(x, np.ones(11), np.ones(11), {"s=0": np.full(11, 0.5)})
     np.testing.assert_array_equal(fig.axes[1].lines[0].get_ydata(), np.full(11, 0.5))
+
+
+def test_plot_first_epoch_draws_every_run_and_the_reports_row():
+    def history(d: float, g: float) -> dict:
+        steps = [{"step": s, "d_loss": d, "g_loss": g} for s in (50, 100, 150)]
+        return {
+            "steps": steps + [{"step": 200, "d_loss": 9.0, "g_loss": 9.0}],
+            "epochs": [{"steps": 150, "d_loss": d, "g_loss": g}],
+        }
+
+    runs = {"control/seed_0": history(0.5, 1.2), "control/seed_1": history(0.52, 1.1), "ema/seed_0": history(0.6, 1.0)}
+    d_ax, g_ax = plots.plot_first_epoch(runs, (0.204, 1.833))
+    d_lines = [line for line in d_ax.lines if len(line.get_xdata()) == 3]  # one per run, epoch 1 only (not step 200)
+    assert len(d_lines) == 3 and list(d_lines[0].get_ydata()) == [0.5, 0.5, 0.5]
+    assert d_lines[0].get_color() == d_lines[1].get_color() != d_lines[2].get_color()  # one colour a condition
+    assert any(list(line.get_ydata()) == [0.204, 0.204] for line in d_ax.lines)  # the report's row, dashed
+    assert any(list(line.get_ydata()) == [1.833, 1.833] for line in g_ax.lines)
+    legend = [t.get_text() for t in g_ax.get_legend().get_texts()]
+    assert legend == ["control", "ema", "the report's epoch 1: 1.833"]

@@ -11,7 +11,17 @@ import subprocess
 import sys
 import time
 
-from dcgan_lessons.sweeps import LOWER_IS_BETTER, MEASURES, against_control, difference, interval, plan, report, sweep
+from dcgan_lessons.sweeps import (
+    LOWER_IS_BETTER,
+    MEASURES,
+    against_control,
+    difference,
+    interval,
+    plan,
+    report,
+    summary_table,
+    sweep,
+)
 
 import pytest
 
@@ -251,3 +261,20 @@ def test_differences_against_the_control_use_welchs_interval():
     worse = against_control(rows, ["control", "calmer", "worse"])
     assert next(r for r in worse if r["condition"] == "worse" and r["measure"] == "switch_rate")["verdict"] == "hurts"
     assert against_control(rows, ["calmer", "worse"]) == []  # no control: nothing to compare with
+
+
+def test_the_summary_table_shows_means_intervals_and_missing_values():
+    summary = {
+        "conditions": [
+            {
+                "condition": "control",
+                "runs": 3,
+                "measures": {"score": interval([6.0, 6.5, 7.0]), "frechet": interval([])},
+            },
+            {"condition": "ema", "runs": 1, "measures": {"score": interval([5.8]), "frechet": interval([153.0])}},
+        ]
+    }
+    lines = summary_table(summary, {"score": "classifier score", "frechet": "Frechet"}).splitlines()
+    assert lines[0] == "| condition | runs | classifier score | Frechet |"
+    assert lines[2] == "| control | 3 | 6.5 [5.26, 7.74] | n/a |"  # 6.5 ± 4.3027 * 0.5 / sqrt(3)
+    assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |"
