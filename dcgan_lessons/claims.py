@@ -174,8 +174,8 @@ def _span(values: list[float], spec: str = ".3f") -> str:
 def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
     """What holds up in a sweep (rows of :func:`dcgan_lessons.sweeps.against_control`): the differences whose
     whole 95% interval lies on one side of 0, and how wide the intervals of the others were."""
-    counts = sorted({n for r in compared for n in r["seeds"]})
-    seeds = "no" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    counts = [n for r in compared for n in r["seeds"]]
+    seeds = _span(counts, "d") if counts else "no"
     decided = [r for r in compared if r["verdict"] in ("helps", "hurts")]
     open_rows = [r for r in compared if r["verdict"] == "can't tell"]
     shown = lambda r: (  # noqa: E731
@@ -247,3 +247,72 @@ def first_row_against(
             f"{'is' if g_inside else 'is not'} in their range."
         )
     return " ".join(lines)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(np.float64)
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman's rank correlation of two equally long sequences (no ties expected: measured floats)."""
+    return float(np.corrcoef(_ranks(np.asarray(a)), _ranks(np.asarray(b)))[0, 1])
+
+
+def losses_against_quality(rows: list[dict]) -> str:
+    """Do a run's epoch-mean losses rank its epochs as the judge's Frechet distance does? Rank correlations
+    (rows of :func:`dcgan_lessons.analysis.epoch_quality`), beside the Frechet distance's with time itself:
+    losses and quality can agree only because both drift with training time."""
+    if len(rows) < 3:
+        return "Fewer than three judged epochs: too few to rank."
+    frechet = [r["frechet"] for r in rows]
+    with_g = rank_correlation([r["g_loss"] for r in rows], frechet)
+    with_d = rank_correlation([r["d_loss"] for r in rows], frechet)
+    with_time = rank_correlation([r["epoch"] for r in rows], frechet)
+    if max(abs(with_g), abs(with_d)) < 0.7:
+        reading = "on this run the losses do not order the epochs as the judge does."
+    else:
+        time = "as time alone does too" if abs(with_time) >= 0.7 else "though time alone does not"
+        reading = f"on this run the losses happen to order the epochs much as the judge does, {time}."
+    return (
+        f"Across the {len(rows)} epochs, the Frechet distance has a rank correlation of {with_g:+.2f} with the "
+        f"epoch's mean g_loss and {with_d:+.2f} with its d_loss, and {with_time:+.2f} with the epoch number itself: "
+        f"{reading} Nothing guarantees such agreement in another run: the losses score the game, the judge the digits."
+    )
+
+
+def formation(steps: np.ndarray, rates: np.ndarray, formed: int | None) -> str:
+    """How the share of z that change digit between consecutive snapshots (``rates``, one per pair) moved
+    while a run learned to draw, up to the snapshot where it ``formed`` its digits (an index, or None)."""
+    end = len(rates) if formed is None else formed
+    if end == 0:
+        return f"The run had formed its digits at its first snapshot (step {steps[0]}): there is no formation to see."
+    shown = ", ".join(f"{rate:.1%}" for rate in rates[:end])
+    until = "to its last snapshot (it never formed all ten digits)" if formed is None else f"to step {steps[formed]}"
+    if end == 1:
+        shape = "one pair only"
+    elif np.all(np.diff(rates[:end]) < 0):
+        shape = "it fell at every snapshot"
+    else:
+        shape = f"it did not fall steadily (lowest {min(rates[:end]):.1%})"
+    return (
+        f"From the untrained generator (step {steps[0]}) {until}, the share of $z$ that changed digit between "
+        f"consecutive snapshots was {shown}: {shape}."
+    )
+
+
+def early_switches(
+    labels: np.ndarray, confidence: np.ndarray, formed: int | None, pair: tuple[int, int], threshold: float
+) -> str:
+    """How many ``pair`` switches (source, target) happened before a run formed its digits, and how many of
+    them the judge was unsure of at one end (confidence below ``threshold``): scribbles or clear digits?"""
+    source, target = pair
+    end = len(labels) - 1 if formed is None else formed
+    t, z = np.nonzero((labels[:end] == source) & (labels[1 : end + 1] == target))
+    when = "In this run, which never formed its digits," if formed is None else "Before the run formed its digits,"
+    if not len(t):
+        return f"{when} no {source} -> {target} switch happened."
+    unsure = np.minimum(confidence[t, z], confidence[t + 1, z]) < threshold
+    return (
+        f"{when} {len(t)} {source} -> {target} switches happened; in {unsure.sum()} of them "
+        f"({unsure.mean():.0%}) the judge was unsure (p < {threshold}) of the {source} or of the {target}."
+    )

@@ -113,21 +113,28 @@ def random_directions(latent_dim: int, k: int, seed: int = 0) -> np.ndarray:
     return q.T.astype(np.float32)
 
 
-def image_directions(z, images, k: int = 3) -> np.ndarray:
-    """The ``k`` orthonormal directions in z space along which the digits change most, (k, latent).
-
-    Fit the best linear map from z to pixels over a batch (least squares), then take its top
-    singular directions: the principal directions of the images, pulled back into z space. Any
-    sign is as good as the other; each direction is flipped so that its largest entry is positive."""
+def image_map(z, images) -> tuple[np.ndarray, np.ndarray]:
+    """The best linear map from z to pixels over a batch (least squares), as its singular directions in
+    z space (latent, latent; one per column, strongest first) and their singular values: how much the
+    pixels move along each direction, so a notebook can show how unequal the directions are."""
     z = np.asarray(z, dtype=np.float64)
     pixels = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     if z.ndim != 2 or len(z) != len(pixels):
         raise ValueError(f"z (N, latent) and images (N, 28, 28) must have the same N, got {z.shape} and {pixels.shape}")
-    if not 1 <= k <= min(z.shape):
-        raise ValueError(f"k must be between 1 and min(N, latent) = {min(z.shape)}, got {k}")
-    z_centered = z - z.mean(axis=0)
-    weights, *_ = np.linalg.lstsq(z_centered, pixels - pixels.mean(axis=0), rcond=None)  # (latent, pixels)
-    u, _, _ = np.linalg.svd(weights, full_matrices=False)
+    weights, *_ = np.linalg.lstsq(z - z.mean(axis=0), pixels - pixels.mean(axis=0), rcond=None)  # (latent, pixels)
+    u, strengths, _ = np.linalg.svd(weights, full_matrices=False)
+    return u, strengths
+
+
+def image_directions(z, images, k: int = 3) -> np.ndarray:
+    """The ``k`` orthonormal directions in z space along which the digits change most, (k, latent).
+
+    Fit the best linear map from z to pixels over a batch (least squares), then take its top
+    singular directions (:func:`image_map`): the principal directions of the images, pulled back into
+    z space. Any sign is as good as the other; each direction is flipped so that its largest entry is positive."""
+    if not 1 <= k <= min(np.shape(z)):
+        raise ValueError(f"k must be between 1 and min(N, latent) = {min(np.shape(z))}, got {k}")
+    u, _ = image_map(z, images)
     directions = u[:, :k].T
     signs = np.sign(directions[np.arange(k), np.abs(directions).argmax(axis=1)])
     return (directions * signs[:, None]).astype(np.float32)

@@ -51,6 +51,7 @@ SUMMARY_PNG = "summary.png"
 SPEC_JSON = "spec.json"
 RETRIES = 2  # a task that raised is run again this often; a lost worker's task is rescheduled by the scheduler
 
+FORMED_RATE = "confident_switch_rate_formed"  # None for a run that never formed all ten digits
 # What each result row measures, and what summary.json averages over seeds.
 MEASURES = (
     "steps",
@@ -64,35 +65,21 @@ MEASURES = (
     "frechet",
     "switch_rate",
     "formed_step",
-    "confident_switch_rate_formed",
+    FORMED_RATE,
 )
-# The panels of summary.png: measure -> title.
-PANELS = {
-    "switch_rate": "switch rate over the run",
-    "confident_switch_rate_formed": "confident switch rate\nafter digits formed",
-    "modes": "modes covered (final)",
-    "score": "classifier score (final)",
-    "frechet": "Frechet distance (final)",
+# The measures compared across conditions: key -> (panel title in the figures, name in tables and sentences,
+# whether lower is better).
+COMPARED = {
+    "switch_rate": ("switch rate over the run", "switch rate (whole run)", True),
+    FORMED_RATE: ("confident switch rate\nafter digits formed", "confident switch rate after forming", True),
+    "modes": ("modes covered (final)", "modes", False),
+    "score": ("classifier score (final)", "classifier score", False),
+    "frechet": ("Frechet distance (final)", "Frechet distance", True),
 }
-
-# What tables and sentences call the measures (notebook 08, the README).
-MEASURE_NAMES = {
-    "confident_switch_rate_formed": "confident switch rate after forming",
-    "switch_rate": "switch rate (whole run)",
-    "formed_step": "formed at step",
-    "modes": "modes",
-    "score": "classifier score",
-    "frechet": "Frechet distance",
-}
-FORMED_RATE = "confident_switch_rate_formed"  # None for a run that never formed all ten digits
-# The measures compared against the control, and whether lower is better for each.
-LOWER_IS_BETTER = {
-    "switch_rate": True,
-    "confident_switch_rate_formed": True,
-    "modes": False,
-    "score": False,
-    "frechet": True,
-}
+PANELS = {measure: title for measure, (title, _, _) in COMPARED.items()}
+LOWER_IS_BETTER = {measure: lower for measure, (_, _, lower) in COMPARED.items()}
+# What tables and sentences call the measures (notebook 08, the README): the compared ones and when digits formed.
+MEASURE_NAMES = {measure: name for measure, (_, name, _) in COMPARED.items()} | {"formed_step": "formed at step"}
 AGAINST_CONTROL_PNG = "against_control.png"
 # Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
 T_975 = (
@@ -227,7 +214,7 @@ def result_row(label: str, seed: int, run, analysis) -> dict:
         "frechet": final["frechet"],
         "switch_rate": round(float(rates.mean()), 6) if len(rates) else None,
         "formed_step": int(analysis.steps[formed]) if formed is not None else None,
-        "confident_switch_rate_formed": None if confident is None else round(confident, 6),
+        FORMED_RATE: None if confident is None else round(confident, 6),
         "snapshots": len(analysis.steps),
         "n": int(analysis.labels.shape[1]),
         "diverged": None,
@@ -338,8 +325,7 @@ def sweep(
                     say(f"[{k}/{len(todo)}] {label} seed {seed} failed: {failures[-1]}")
                     continue
                 say(f"[{k}/{len(todo)}] {label} seed {seed}: {_describe(row)}")
-    rows = [row for label, seed in jobs if (row := _done(out_dir, label, seed, configs[label]))]
-    write_results(out_dir, rows, list(configs))
+    rows, _ = summarize_finished(out_dir)
     say(
         f"Wrote {len(rows)} of {len(jobs)} runs to {out_dir / RESULTS}, {out_dir / SUMMARY} and {out_dir / SUMMARY_CSV}"
     )
@@ -449,8 +435,9 @@ def summarize(rows: list[dict], conditions: list[str]) -> dict:
     }
 
 
-def write_results(out_dir: Path, rows: list[dict], conditions: list[str]) -> None:
-    """results.json, summary.json and summary.csv (one line per condition and measure), atomically."""
+def write_results(out_dir: Path, rows: list[dict], conditions: list[str]) -> dict:
+    """results.json, summary.json and summary.csv (one line per condition and measure), atomically; returns
+    the summary."""
     write_json(out_dir / RESULTS, rows)
     summary = summarize(rows, conditions)
     write_json(out_dir / SUMMARY, summary)
@@ -462,6 +449,7 @@ def write_results(out_dir: Path, rows: list[dict], conditions: list[str]) -> Non
         for measure, stats in entry["measures"].items():
             writer.writerow({"condition": entry["condition"], "measure": measure, **stats})
     write_with(out_dir / SUMMARY_CSV, lambda tmp: Path(tmp).write_text(text.getvalue()))
+    return summary
 
 
 def load_sweep(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
@@ -513,8 +501,7 @@ def summarize_finished(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
         raise ValueError(f"{out_dir} holds no readable {SPEC_JSON}; run `dcgan-lessons sweep` into it first")
     configs = {label: TrainConfig(**config) for label, config in spec["conditions"].items()}
     rows = [row for label in configs for seed in spec["seeds"] if (row := _done(out_dir, label, seed, configs[label]))]
-    write_results(out_dir, rows, list(configs))
-    return load_sweep(out_dir)
+    return rows, write_results(out_dir, rows, list(configs))
 
 
 def report(out_dir: str | os.PathLike) -> list[Path]:

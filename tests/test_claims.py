@@ -69,6 +69,40 @@ def test_over_represented_switches_are_named_and_the_watched_one_judged():
     assert claims.switch_excess([]).startswith("No z switched")
 
 
+def test_losses_and_quality_are_ranked_against_each_other_and_against_time():
+    rows = epoch_rows([40, 20, 12, 8, 6, 5], [6.0, 7.0, 7.5, 8.0, 8.2, 8.4])
+    for r, g, d in zip(rows, [1.2, 1.0, 0.9, 0.85, 0.8, 0.78], [0.5, 0.6, 0.62, 0.65, 0.66, 0.67], strict=True):
+        r.update(g_loss=g, d_loss=d)
+    assert claims.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1)
+    sentence = claims.losses_against_quality(rows)
+    assert "+1.00 with the epoch's mean g_loss and -1.00 with its d_loss, and -1.00 with the epoch" in sentence
+    assert "much as the judge does, as time alone does too" in sentence
+    for r, g in zip(rows, [0.8, 1.2, 0.78, 1.0, 0.85, 0.9], strict=True):
+        r.update(g_loss=g, d_loss=-g)
+    assert "do not order the epochs" in claims.losses_against_quality(rows)
+    assert "too few" in claims.losses_against_quality(rows[:2])
+
+
+def test_the_formation_sentence_follows_the_rates_up_to_the_formed_snapshot():
+    steps = np.arange(6) * 100
+    assert "96.8%, 60.0%, 41.0%: it fell at every snapshot" in claims.formation(steps, [0.968, 0.6, 0.41, 0.5, 0.1], 3)
+    bumpy = claims.formation(steps, [0.968, 0.3, 0.41, 0.5, 0.1], 3)
+    assert "to step 300" in bumpy and "did not fall steadily (lowest 30.0%)" in bumpy
+    assert "never formed" in claims.formation(steps, [0.9, 0.8, 0.7, 0.6, 0.5], None)
+    assert "no formation to see" in claims.formation(steps, [0.9, 0.8], 0)
+
+
+def test_early_switches_count_the_ones_the_judge_was_unsure_of():
+    labels = np.array([[0, 0, 0, 5], [8, 8, 0, 5], [8, 8, 8, 5], [0, 8, 8, 5]])
+    confidence = np.array([[0.5, 0.95, 0.9, 1], [0.95, 0.95, 0.9, 1], [0.99, 0.9, 0.3, 1], [1, 1, 1, 1]])
+    # before snapshot 2: z0 (p 0.5 -> 0.95, unsure), z1 (sure at both ends), z2 (0.9 -> 0.3, unsure)
+    sentence = claims.early_switches(labels, confidence, 2, (0, 8), 0.9)
+    assert "3 0 -> 8 switches happened; in 2 of them (67%) the judge was unsure" in sentence
+    assert "2 0 -> 8 switches happened; in 1 of them (50%)" in claims.early_switches(labels, confidence, 1, (0, 8), 0.9)
+    assert "no 8 -> 0 switch" in claims.early_switches(labels, confidence, 2, (8, 0), 0.9)
+    assert "never formed" in claims.early_switches(labels, confidence, None, (0, 8), 0.9)
+
+
 @pytest.fixture(scope="module")
 def committed_epochs() -> list[dict]:
     return json.loads((REFERENCE / "analysis" / "epochs.json").read_text())

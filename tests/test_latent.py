@@ -135,6 +135,10 @@ def test_image_directions_find_the_directions_that_move_the_pixels():
         latent.image_directions(z[:10], images, k=2)
     with pytest.raises(ValueError, match="k must be between 1 and min"):
         latent.image_directions(z, images, k=11)
+    _, strengths = latent.image_map(z, images)
+    a_norm, b_norm = np.linalg.norm(a), np.linalg.norm(b)
+    assert strengths[0] / strengths[1] == pytest.approx(3 * a_norm / b_norm, rel=0.05)
+    assert strengths[2] < 0.01 * strengths[1]  # the other 8 directions leave the pixels alone
 
 
 def test_plot_strips_labels_one_row_per_strip(generator):
