@@ -5,10 +5,12 @@ outputs (``dcgan-lessons notebooks``), and the parameter checks a notebook's par
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 QUICK_VARIABLE = "DCGAN_LESSONS_QUICK"
+METADATA = "dcgan_lessons"  # a notebook's metadata key for how its committed outputs were made
 NOTEBOOK_DIR = Path("notebooks")  # the series, from the project folder (the current directory)
 
 
@@ -39,6 +41,7 @@ def execute(
     try:
         for notebook in map(Path, notebooks):
             print(f"executing {notebook}", flush=True)
+            start = time.perf_counter()
             pm.execute_notebook(
                 notebook,
                 notebook,
@@ -48,7 +51,7 @@ def execute(
                 execution_timeout=timeout,
                 progress_bar=False,
             )
-            _drop_papermill_metadata(notebook)
+            _keep_outputs_only(notebook, {"seconds": round(time.perf_counter() - start), "quick": quick_settings})
             done.append(notebook)
     finally:
         for key, value in saved.items():
@@ -59,14 +62,28 @@ def execute(
     return done
 
 
-def _drop_papermill_metadata(path: Path) -> None:
-    """papermill stamps run times into every cell; the committed notebooks keep cells and outputs
-    only, so that re-running changes nothing but what the code shows."""
+def _keep_outputs_only(path: Path, made: dict) -> None:
+    """papermill stamps run times into every cell; the committed notebooks keep cells and outputs only,
+    so that re-running changes nothing but what the code shows, plus one record of how long the whole
+    notebook took and in which settings (``metadata["dcgan_lessons"]``, shown by :func:`run_time`)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata[METADATA] = made
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+
+
+def run_time(path: str | os.PathLike) -> str | None:
+    """How long making a notebook's committed outputs took, as the README's table says it ("< 1 min",
+    "~8 min", "~3 min (quick settings)"), or None for a notebook executed before this was recorded."""
+    import nbformat
+
+    made = nbformat.read(path, as_version=4).metadata.get(METADATA)
+    if not made:
+        return None
+    minutes = "< 1 min" if made["seconds"] < 60 else f"~{round(made['seconds'] / 60)} min"
+    return minutes + (" (quick settings)" if made["quick"] else "")

@@ -1,6 +1,8 @@
 """The notebook series as files: metadata that papermill and nbval need, and parameters that reach the run."""
 
-from dcgan_lessons.notebooks import series
+import re
+
+from dcgan_lessons.notebooks import run_time, series
 
 import nbformat
 import papermill as pm
@@ -28,6 +30,24 @@ def test_kernel_is_plain_python3_and_outputs_are_clean(path):
     noise = [o.text for o in streams if "cuda" in o.text or "absl" in o.text or "oneDNN" in o.text]
     assert not noise, f"TensorFlow log noise in {path.name}: {noise[:1]}"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+
+
+def test_the_readmes_time_column_is_the_recorded_time_of_each_committed_execution(tmp_path):
+    """`dcgan-lessons notebooks` records how long each notebook took and in which settings; the README's
+    table says exactly that, so a re-execution that takes longer (or quick settings) shows up there."""
+    readme = (ROOT / "README.md").read_text()
+    column = dict(re.findall(r"^\| (\d\d) \| \[[^]]+\]\(notebooks/[^)]+\) \| [^|]+ \| ([^|]+) \|", readme, re.M))
+    recorded = {path.name[:2]: run_time(path) for path in NOTEBOOKS}
+    assert None not in recorded.values(), "re-execute with `dcgan-lessons notebooks` to record its run time"
+    assert {number: time.strip() for number, time in column.items()} == recorded
+
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    nb.metadata["dcgan_lessons"] = {"seconds": 59, "quick": False}
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    assert run_time(tmp_path / "a.ipynb") == "< 1 min"
+    nb.metadata["dcgan_lessons"] = {"seconds": 151, "quick": True}
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    assert run_time(tmp_path / "a.ipynb") == "~3 min (quick settings)"
 
 
 def test_papermill_parameters_reach_the_run(tmp_path):
