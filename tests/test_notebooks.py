@@ -2,7 +2,7 @@
 
 import re
 
-from dcgan_lessons.notebooks import run_time, series
+from dcgan_lessons.notebooks import METADATA, run_time, series
 
 import nbformat
 import papermill as pm
@@ -42,10 +42,10 @@ def test_the_readmes_time_column_is_the_recorded_time_of_each_committed_executio
     assert {number: time.strip() for number, time in column.items()} == recorded
 
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
-    nb.metadata["dcgan_lessons"] = {"seconds": 59, "quick": False}
+    nb.metadata[METADATA] = {"seconds": 59, "quick": False}
     nbformat.write(nb, tmp_path / "a.ipynb")
     assert run_time(tmp_path / "a.ipynb") == "< 1 min"
-    nb.metadata["dcgan_lessons"] = {"seconds": 151, "quick": True}
+    nb.metadata[METADATA] = {"seconds": 151, "quick": True}
     nbformat.write(nb, tmp_path / "a.ipynb")
     assert run_time(tmp_path / "a.ipynb") == "~3 min (quick settings)"
 
