@@ -249,6 +249,36 @@ def first_row_against(
     return " ".join(lines)
 
 
+def average_lag(rows: list[dict], condition: str = "ema", control: str = "control") -> str:
+    """What a sweep's averaged generator is after its run: how much of it is still the early generator (the
+    decay's arithmetic), and how far its raw game drifted from the control's seeds (both from ``rows``)."""
+    runs = [r for r in rows if r["condition"] == condition]
+    decay, steps = runs[0]["config"]["ema"], runs[0]["steps"]
+    memory = 1 / (1 - decay)
+    text = (
+        f"The {condition} runs judge an average of G's weights with decay {decay:g}: its memory is "
+        f"1/(1 - {decay:g}) = {memory:.0f} steps, {memory / steps:.0%} of the {steps}-step run, so at the end the "
+        f"untrained generator still weighs {decay**steps:.0%} in it and the run's first half "
+        f"{decay ** (steps / 2):.0%}."
+    )
+    controls = {r["seed"]: r for r in rows if r["condition"] == control}
+    pairs = [(r, controls[r["seed"]]) for r in runs if r["seed"] in controls]
+    if not pairs:
+        return text
+    gaps = {loss: max(abs(a[loss] - b[loss]) for a, b in pairs) for loss in ("d_loss", "g_loss")}
+    if not any(gaps.values()):
+        return (
+            text
+            + f" Its raw game is the control's: the raw epoch-1 losses equal the control's for all {len(pairs)} seeds."
+        )
+    return text + (
+        f" Its raw game has the control's settings and seeds, yet its raw epoch-1 losses differ from the control's by "
+        f"up to {gaps['d_loss']:.3f} (d_loss) and {gaps['g_loss']:.3f} (g_loss): the number of TensorFlow threads sets "
+        "the order of floating-point sums, so a seed repeats bit for bit only on the same thread count, and two runs "
+        "that differ in the last bit drift apart."
+    )
+
+
 def _ranks(values: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(np.float64)
 

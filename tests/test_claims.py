@@ -189,3 +189,21 @@ def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows
     assert "No 50-step window of the 1 runs has a d_loss as low as 0.25" in claims.first_row_against(
         rows, {"x": late}, (0.204, 1.833)
     )
+
+
+def test_average_lag_says_how_much_of_the_average_is_early_and_how_far_the_raw_game_drifted():
+    config = {"ema": 0.999}
+    ema = [
+        {"condition": "ema", "seed": s, "steps": 1875, "config": config, "d_loss": 0.5, "g_loss": 1.2} for s in (0, 1)
+    ]
+    same = [{"condition": "control", "seed": s, "d_loss": 0.5, "g_loss": 1.2} for s in (0, 1)]
+    text = claims.average_lag(ema + same)
+    assert "1/(1 - 0.999) = 1000 steps, 53% of the 1875-step run" in text
+    assert "the untrained generator still weighs 15% in it and the run's first half 39%" in text
+    assert "equal the control's for all 2 seeds" in text
+    drifted = [dict(same[0], d_loss=0.503), dict(same[1], g_loss=1.181)]
+    text = claims.average_lag(ema + drifted)
+    assert "differ from the control's by up to 0.003 (d_loss) and 0.019 (g_loss)" in text
+    assert "equal the control's" not in text
+    short = [dict(r, steps=200) for r in ema]
+    assert "untrained generator still weighs 82%" in claims.average_lag(short)
