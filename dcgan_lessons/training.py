@@ -379,6 +379,20 @@ def _versions() -> dict:
     }
 
 
+def _threads() -> dict:
+    """TensorFlow's thread counts (set in code, else by TF_NUM_*_THREADS, else one per core): they set the order
+    of floating-point sums, so a seed repeats bit for bit only on the same counts."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threading = tf.config.threading
+    return {
+        "cores": cores,
+        "intra_op": threading.get_intra_op_parallelism_threads()
+        or int(os.environ.get("TF_NUM_INTRAOP_THREADS", cores)),
+        "inter_op": threading.get_inter_op_parallelism_threads()
+        or int(os.environ.get("TF_NUM_INTEROP_THREADS", cores)),
+    }
+
+
 PREVIOUS = ".previous"  # an overwritten run waits here until the new one has finished an epoch
 
 
@@ -568,6 +582,7 @@ def _train_locked(
             "custom": custom,
             "speed": speed,
             "versions": _versions(),
+            "threads": _threads(),
         },
     )
     if first_epoch < config.epochs:

@@ -6,6 +6,7 @@ from dcgan_lessons.runs import RunError
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.conftest import QUICK, SLICE
 
@@ -57,6 +58,7 @@ def test_run_folder_contract(short_run):
     config = json.loads((path / "config.json").read_text())
     assert config["lr"] == 3e-4 and config["subset"] == 256 and config["steps_per_epoch"] == 8
     assert {"tensorflow", "keras", "dcgan_lessons"} <= set(config["versions"])
+    assert config["threads"]["intra_op"] >= 1 and config["threads"]["cores"] >= 1
 
     history = short_run.history
     assert [e["epoch"] for e in history["epochs"]] == [1, 2]
@@ -67,6 +69,19 @@ def test_run_folder_contract(short_run):
     # the step logs are interval means: they average back to the epoch's mean
     first = [s["d_loss"] for s in history["steps"][:4]]
     assert np.mean(first) == pytest.approx(history["epochs"][0]["d_loss"], rel=1e-4)
+
+
+def test_the_thread_counts_that_decide_a_runs_last_bits_are_the_ones_tensorflow_uses(monkeypatch):
+    from dcgan_lessons.training import _threads
+
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 0)
+    assert _threads()["intra_op"] == 1  # the environment, as a sweep's workers are set
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 3)
+    assert _threads()["intra_op"] == 3  # set in code wins
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: 0)
+    assert _threads()["inter_op"] == _threads()["cores"]  # else one per core
 
 
 def test_snapshots_follow_fixed_noise(short_run):
