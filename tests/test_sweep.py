@@ -222,6 +222,8 @@ def test_bad_toml_and_the_committed_spec(tmp_path):
     configs, seeds = plan(ROOT / "sweeps" / "first_row.toml")
     tutorial = configs["tutorial"]
     assert seeds == [0, 1, 2] and (tutorial.batch_size, tutorial.lr, tutorial.epochs) == (256, 1e-4, 1)
+    every_step = configs["report_every_step"]
+    assert (every_step.batch_size, every_step.lr, every_step.log_every, every_step.snapshot_every) == (32, 3e-4, 1, 125)
 
 
 def test_a_worker_without_mnist_is_named(tmp_path, monkeypatch):
