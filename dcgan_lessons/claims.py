@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .losses import EPSILON
+
 LN2 = math.log(2)
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
 
@@ -276,6 +278,42 @@ def average_lag(rows: list[dict], condition: str = "ema", control: str = "contro
         f"up to {gaps['d_loss']:.3f} (d_loss) and {gaps['g_loss']:.3f} (g_loss): the number of TensorFlow threads sets "
         "the order of floating-point sums, so a seed repeats bit for bit only on the same thread count, and two runs "
         "that differ in the last bit drift apart."
+    )
+
+
+def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
+    """Runs whose generator stopped getting a gradient: the last 50-step mean of g_loss, and most before it
+    since the first such, lie within 0.01 of -ln(EPSILON), the clipped loss of a fake that D scores below
+    EPSILON, where the non-saturating gradient is exactly 0 (``histories`` by run, as
+    :func:`dcgan_lessons.sweeps.histories`)."""
+    floor = -math.log(EPSILON)
+    by_run = {r["run"].removeprefix("runs/"): r for r in rows}
+    cut = {}
+    for run, history in histories.items():
+        stuck = [w["g_loss"] >= floor - 0.01 for w in history["steps"]]
+        if stuck and stuck[-1]:
+            first = stuck.index(True)
+            cut[run] = (history["steps"][first]["step"], sum(stuck[first:]), len(stuck) - first)
+    if not cut:
+        return (
+            f"In none of the {len(histories)} runs did the generator's loss end at {floor:.2f} = -ln(10^-7): no "
+            "generator was cut off from its gradient."
+        )
+
+    def shown(run: str, step: int, stuck: int, windows: int) -> str:
+        row = by_run[run]
+        return (
+            f"{run}, from step {step} on ({stuck} of the {windows} windows from there; it ends with {row['modes']} "
+            f"{'mode' if row['modes'] == 1 else 'modes'}, classifier score {row['score']:.2f}, Frechet "
+            f"{row['frechet']:.0f})"
+        )
+
+    return (
+        f"In {len(cut)} of the {len(histories)} runs the generator was cut off from its gradient: "
+        + "; ".join(shown(run, *found) for run, found in cut.items())
+        + f". In those windows the 50-step mean of g_loss lies within 0.01 of {floor:.2f} = -ln(10^-7), so almost "
+        "every fake in every batch scored below 10^-7, where the clip makes the non-saturating gradient exactly 0: "
+        "the discriminator had won so completely that the generator's loss no longer told it anything."
     )
 
 

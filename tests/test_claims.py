@@ -207,3 +207,22 @@ def test_average_lag_says_how_much_of_the_average_is_early_and_how_far_the_raw_g
     assert "equal the control's" not in text
     short = [dict(r, steps=200) for r in ema]
     assert "untrained generator still weighs 82%" in claims.average_lag(short)
+
+
+def test_cut_off_generators_finds_a_generator_whose_loss_sits_at_the_clip():
+    clipped = 16.118
+    rows = [
+        {"run": "runs/fast_d/seed_1", "modes": 1, "score": 1.02, "frechet": 355.8},
+        {"run": "runs/control/seed_0", "modes": 10, "score": 6.4, "frechet": 39.6},
+    ]
+    dead = _history([(50, 0.1, 4.5), (100, 0.01, clipped), (150, 0.01, 15.6), (200, 0.0, clipped)])
+    healthy = _history([(50, 0.3, 2.5), (100, 0.5, 1.2), (150, 0.5, 1.1), (200, 0.5, 1.2)])
+    text = claims.cut_off_generators(rows, {"fast_d/seed_1": dead, "control/seed_0": healthy})
+    assert text.startswith(
+        "In 1 of the 2 runs the generator was cut off from its gradient: fast_d/seed_1, from step 100"
+    )
+    assert "(2 of the 3 windows from there; it ends with 1 mode, classifier score 1.02, Frechet 356)" in text
+    assert "16.12 = -ln(10^-7)" in text
+    recovered = _history([(50, 0.1, 4.5), (100, 0.01, clipped), (150, 0.4, 1.5)])  # stuck for a while, then learnt
+    none = claims.cut_off_generators(rows, {"fast_d/seed_1": recovered, "control/seed_0": healthy})
+    assert none.startswith("In none of the 2 runs") and "cut off from its gradient: " not in none

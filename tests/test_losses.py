@@ -1,6 +1,6 @@
 import math
 
-from dcgan_lessons.losses import binary_cross_entropy, discriminator_loss, generator_loss
+from dcgan_lessons.losses import EPSILON, binary_cross_entropy, discriminator_loss, generator_loss, generator_loss_curve
 
 import numpy as np
 import pytest
@@ -57,3 +57,10 @@ def test_minimax_saturates_where_the_generator_is_losing():
 def test_unknown_generator_loss():
     with pytest.raises(ValueError, match="unknown generator loss 'wasserstein'"):
         generator_loss(np.ones((1, 1), "float32"), "wasserstein")
+
+
+def test_the_clip_cuts_the_non_saturating_gradient_below_epsilon():
+    # notebooks 04 and 08 (claims.cut_off_generators) rely on it: below D(G(z)) = 1e-7 the loss is flat
+    loss, grad = generator_loss_curve([1e-6, 1e-8], "non_saturating")
+    assert grad[0] == pytest.approx(-1.0, abs=1e-5) and grad[1] == 0.0
+    assert loss[1] == pytest.approx(-np.log(EPSILON), abs=1e-4)
