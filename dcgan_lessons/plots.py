@@ -437,5 +437,6 @@ def plot_first_epoch(histories: dict[str, dict], report: tuple[float, float], ax
     for ax, key, value in zip(axes, ("d_loss", "g_loss"), report, strict=True):
         ax.axhline(value, color="k", ls="--", lw=1, label=f"the report's epoch 1: {value}")
         ax.set(xlabel="training step", ylabel=key, title=f"{key} in epoch 1 (lines: 50-step means; dots: epoch means)")
+    axes[1].set_yscale("log")  # a generator cut off at -ln(1e-7) = 16.1 and the healthy runs near 1 fit one panel
     axes[1].legend(fontsize=8, ncol=2)
     return axes
