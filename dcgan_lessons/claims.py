@@ -189,6 +189,12 @@ def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
         "control hold up (their whole 95% interval lies on one side of 0)"
     )
     lines = [head + (": " + "; ".join(shown(r) for r in decided) + "." if decided else ".")]
+    tested = len(decided) + len(open_rows)
+    if tested:
+        lines.append(
+            f"Even if no condition changed anything, about {0.05 * tested:.1f} of {tested} intervals at 95% would miss "
+            "0 by chance alone, so one that barely clears 0 is weak evidence."
+        )
     if open_rows:
         widths = {}
         for r in open_rows:
@@ -200,7 +206,10 @@ def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
         )
     pending = len(compared) - len(decided) - len(open_rows)
     if pending:
-        lines.append(f"{pending} more have no interval: fewer than two seeds on a side have the measure.")
+        lines.append(
+            f"{pending} more {'has' if pending == 1 else 'have'} no interval: fewer than two seeds on a side have the "
+            "measure."
+        )
     return " ".join(lines)
 
 
@@ -235,16 +244,19 @@ def first_row_against(
         f"{g_near:.3f})."
     )
     near = d_report + 0.05
-    low = [(run, w) for run, history in histories.items() for w in history["steps"] if w["d_loss"] <= near]
-    if histories and not low:
-        lines.append(f"No 50-step window of the {len(histories)} runs has a d_loss as low as {near:.2f}.")
+    cut = _cut_off(histories)
+    learning = {run: history for run, history in histories.items() if run not in cut}
+    which = f"the {len(learning)} runs" + (f" whose generator kept its gradient (of {len(histories)})" if cut else "")
+    low = [(run, w) for run, history in learning.items() for w in history["steps"] if w["d_loss"] <= near]
+    if learning and not low:
+        lines.append(f"No 50-step window of {which} has a d_loss as low as {near:.2f}.")
     elif low:
         last = max(w["step"] for _, w in low)
         g_low = [w["g_loss"] for _, w in low]
         g_inside = min(g_low) <= g_report <= max(g_low)
         lines.append(
             f"Within epoch 1, 50-step windows with d_loss at most {near:.2f} occur in "
-            f"{len({run for run, _ in low})} of the {len(histories)} runs, all by step {last}, with g_loss "
+            f"{len({run for run, _ in low})} of {which}, all by step {last}, with g_loss "
             f"{_span(g_low, '.2f')} there: the report's d_loss looks like our first {last} steps, and its g_loss "
             f"{'is' if g_inside else 'is not'} in their range."
         )
@@ -281,6 +293,19 @@ def average_lag(rows: list[dict], condition: str = "ema", control: str = "contro
     )
 
 
+def _cut_off(histories: dict[str, dict]) -> dict[str, tuple[int, int, int]]:
+    """Runs whose last 50-step mean g_loss sits within 0.01 of -ln(EPSILON): (the first such window's step, how
+    many windows from there sit so, how many windows there are from there)."""
+    floor = -math.log(EPSILON)
+    cut = {}
+    for run, history in histories.items():
+        stuck = [w["g_loss"] >= floor - 0.01 for w in history["steps"]]
+        if stuck and stuck[-1]:
+            first = stuck.index(True)
+            cut[run] = (history["steps"][first]["step"], sum(stuck[first:]), len(stuck) - first)
+    return cut
+
+
 def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
     """Runs whose generator stopped getting a gradient: the last 50-step mean of g_loss, and most before it
     since the first such, lie within 0.01 of -ln(EPSILON), the clipped loss of a fake that D scores below
@@ -288,12 +313,7 @@ def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
     :func:`dcgan_lessons.sweeps.histories`)."""
     floor = -math.log(EPSILON)
     by_run = {r["run"].removeprefix("runs/"): r for r in rows}
-    cut = {}
-    for run, history in histories.items():
-        stuck = [w["g_loss"] >= floor - 0.01 for w in history["steps"]]
-        if stuck and stuck[-1]:
-            first = stuck.index(True)
-            cut[run] = (history["steps"][first]["step"], sum(stuck[first:]), len(stuck) - first)
+    cut = _cut_off(histories)
     if not cut:
         return (
             f"In none of the {len(histories)} runs did the generator's loss end at {floor:.2f} = -ln(10^-7): no "

@@ -159,10 +159,14 @@ def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
     assert "2 of the 4 differences from the control hold up" in text
     assert "ema helps the Frechet distance (-9" in text and "paper hurts the classifier score (-0.9" in text
     assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
+    assert "about 0.2 of 4 intervals at 95% would miss 0 by chance alone" in text
     for row in compared:
         row["verdict"] = "can't tell"
     compared.append({**compared[0], "seeds": [1, 3], "verdict": None, "ci_low": None, "ci_high": None})
-    assert "1 more have no interval: fewer than two seeds" in claims.sweep_findings(compared, names)
+    assert "1 more has no interval: fewer than two seeds" in claims.sweep_findings(compared, names)
+    compared.append(compared[-1])
+    assert "2 more have no interval" in claims.sweep_findings(compared, names)
+    compared.pop()
     compared.pop()
     compared[0]["seeds"] = [2, 3]  # a sweep still running
     assert "With 2 to 3 seeds a condition, 0 of the 4 differences" in claims.sweep_findings(compared, names)
@@ -185,6 +189,9 @@ def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows
         rows[:1] + [{"condition": "control", "d_loss": 0.2, "g_loss": 1.9}], {}, (0.204, 1.833)
     )
     assert "is inside the range" in inside
+    dead = _history([(50, 0.1, 16.118), (100, 0.0, 16.118)])  # cut off: its windows say nothing of the report's
+    text = claims.first_row_against(rows, {"control/seed_0": early, "fast_d/seed_0": dead}, (0.204, 1.833))
+    assert "occur in 1 of the 1 runs whose generator kept its gradient (of 2), all by step 100" in text
     late = _history([(50, 0.5, 1.2)])
     assert "No 50-step window of the 1 runs has a d_loss as low as 0.25" in claims.first_row_against(
         rows, {"x": late}, (0.204, 1.833)
@@ -226,3 +233,27 @@ def test_cut_off_generators_finds_a_generator_whose_loss_sits_at_the_clip():
     recovered = _history([(50, 0.1, 4.5), (100, 0.01, clipped), (150, 0.4, 1.5)])  # stuck for a while, then learnt
     none = claims.cut_off_generators(rows, {"fast_d/seed_1": recovered, "control/seed_0": healthy})
     assert none.startswith("In none of the 2 runs") and "cut off from its gradient: " not in none
+
+
+def test_the_readme_states_what_the_committed_sweep_shows():
+    """The README's sentences about the stabiliser sweep are the ones its committed data give."""
+    from dcgan_lessons import sweeps
+    from dcgan_lessons.report import REPORT_LOG
+
+    folder = ROOT / "sweeps" / "stabilisers"
+    rows, summary = sweeps.load_sweep(folder)
+    assert len(rows) == 21
+    assert [c["runs"] for c in summary["conditions"]] == [3] * 7  # seven conditions, three seeds each
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    findings = claims.sweep_findings(summary["against_control"], sweeps.MEASURE_NAMES)
+    histories = sweeps.histories(folder, rows)
+    first_row = claims.first_row_against(rows, histories, REPORT_LOG[0][1:])
+    cut = claims.cut_off_generators(rows, histories)
+    for sentence in (findings, cut, claims.average_lag(rows), first_row):
+        assert sentence in readme, sentence
+    minutes = sorted(row["seconds"] / 60 for row in rows)  # how long it took, as the README says
+    assert f"The {len(rows)} runs took {sum(minutes) / 60:.1f} hours of training in all" in readme
+    assert (
+        f"{minutes[0]:.0f} minutes a run at the fastest, {np.median(minutes):.0f} minutes the median, and up to "
+        f"{minutes[-1]:.0f} minutes for the first two"
+    ) in readme

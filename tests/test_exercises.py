@@ -22,7 +22,14 @@ LAB_TABLE = {  # a lab table as notebook 06 builds it: switch rate after forming
     "minimax": {"rate": None, "modes": 1, "frechet": 315.0},
     "lr 1e-4": {"rate": 0.08, "modes": 9, "frechet": 70.0},
 }
-DATA = {"ex14": {"matrix": np.eye(10) * 50 + np.eye(10, k=1) * 7}, "ex15": {"runs": LAB_TABLE}}
+SWEEP_ROWS = [  # rows of a sweep's results.json as notebook 08 reads them: the control's classifier scores
+    {"condition": "control", "seed": seed, "score": score} for seed, score in enumerate((6.38, 6.64, 6.59))
+] + [{"condition": "ema", "seed": 0, "score": 5.97}]
+DATA = {
+    "ex14": {"matrix": np.eye(10) * 50 + np.eye(10, k=1) * 7},
+    "ex15": {"runs": LAB_TABLE},
+    "ex22": {"rows": SWEEP_ROWS},
+}
 
 
 @functools.cache
@@ -163,6 +170,46 @@ WRONG = [
         "def pick_change(r, b, n):\n    return 'paper'",
         "the answer is 'label smoothing' (12%), you returned 'paper'",
     ),
+]
+
+WRONG += [
+    (
+        "ex21",
+        "import math\ndef steps_to_double(lr):\n    return math.ceil(math.log(2) / math.log(1 + lr**2))",
+        "squared",
+    ),
+    (
+        "ex21",
+        "import math\ndef steps_to_double(lr):\n    return math.ceil(math.log(2) / math.log(1 + lr))",
+        "second order",
+    ),
+    (
+        "ex21",
+        "import math\ndef steps_to_double(lr):\n    return int(math.log(2) / math.log(math.sqrt(1 + lr**2)))",
+        "round the exact count up",
+    ),
+    ("ex21", "def steps_to_double(lr):\n    return 100", "the distance first reaches 2 after 140 steps"),
+    ("ex21", "def steps_to_double(lr):\n    return 2 / lr**2", "should be a whole number (int)"),
+    (
+        "ex22",
+        "def mean_interval(v):\n    m, h = np.mean(v), 1.96 * np.std(v, ddof=1) / np.sqrt(len(v))\n"
+        "    return m, m - h, m + h",
+        "1.96 is the normal quantile",
+    ),
+    (
+        "ex22",
+        "def mean_interval(v):\n    m, h = np.mean(v), dl.sweeps.t_quantile(len(v) - 1) * np.std(v) / np.sqrt(len(v))\n"
+        "    return m, m - h, m + h",
+        "ddof=1",
+    ),
+    (
+        "ex22",
+        "def mean_interval(v):\n    m, h = np.mean(v), dl.sweeps.t_quantile(len(v) - 1) * np.std(v, ddof=1)\n"
+        "    return m, m - h, m + h",
+        "divide the spread by sqrt(n)",
+    ),
+    ("ex22", "def mean_interval(v):\n    return np.mean(v), np.min(v), np.max(v)", "mean ± t * sd / sqrt(n)"),
+    ("ex22", "def mean_interval(v):\n    return np.mean(v), np.std(v)", "return three numbers (mean, low, high)"),
 ]
 
 D_STEP = """
@@ -369,3 +416,12 @@ def test_every_notebook_answers_its_questions_in_the_teachers_version_only():
         assert "teacher's version" not in student and "YOUR ANSWER HERE" in student, path.name
         answered += 1
     assert answered >= 7
+
+
+def test_the_interval_exercise_reads_the_sweeps_own_seeds(capsys):
+    answer = _answer("ex22", EXERCISES["ex22"].solution_source())
+    check("ex22", answer, values=[6.38, 6.64, 6.59])
+    assert "the t quantile for two degrees of freedom is 4.30" in capsys.readouterr().out
+    shifted = lambda v: tuple(x + (0.01 if len(v) == 3 and v[0] == 6.38 else 0) for x in answer(v))  # noqa: E731
+    with pytest.raises(ExerciseError, match=r"for the values \[6.38, 6.64, 6.59\]"):
+        check("ex22", shifted, values=[6.38, 6.64, 6.59])

@@ -8,7 +8,7 @@ BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``). ``dcgan-lessons assign`` strip
 for students; ``dcgan-lessons grade`` puts the hidden tests back and runs the checks.
 
 The framework is here; the exercises themselves live one module per notebook topic (``pixels``, ``layers``,
-``losses``, ``training``, ``switching``, ``latent``) and register themselves when this package is imported.
+``losses``, ``training``, ``switching``, ``latent``, ``taming``) and register themselves when this package is imported.
 
 From a notebook: ``dl.exercises.hint("ex03")``, and ``dl.exercises.solution("ex03")`` once a teacher allows it
 by setting ``DCGAN_LESSONS_SOLUTIONS=1`` where Jupyter runs (a convenience, not a lock: the package is open).
@@ -254,7 +254,7 @@ def _integer(value, what: str) -> int:
 
 
 # the exercises, one module per notebook topic; importing them registers them
-from . import latent, layers, losses, pixels, switching, training  # noqa: E402, F401
+from . import latent, layers, losses, pixels, switching, taming, training  # noqa: E402, F401
 
 for _id in sorted(EXERCISES):  # the registry in the series' order (ex01, ex02, ...), whatever the import order
     EXERCISES[_id] = EXERCISES.pop(_id)
