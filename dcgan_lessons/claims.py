@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 
-from .losses import EPSILON
-
 LN2 = math.log(2)
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
 
@@ -293,10 +291,17 @@ def average_lag(rows: list[dict], condition: str = "ema", control: str = "contro
     )
 
 
+def _clipped_loss() -> float:
+    """-ln(EPSILON): the loss of a fake that D scores below the clip (imported here: losses starts TensorFlow)."""
+    from .losses import EPSILON
+
+    return -math.log(EPSILON)
+
+
 def _cut_off(histories: dict[str, dict]) -> dict[str, tuple[int, int, int]]:
     """Runs whose last 50-step mean g_loss sits within 0.01 of -ln(EPSILON): (the first such window's step, how
     many windows from there sit so, how many windows there are from there)."""
-    floor = -math.log(EPSILON)
+    floor = _clipped_loss()
     cut = {}
     for run, history in histories.items():
         stuck = [w["g_loss"] >= floor - 0.01 for w in history["steps"]]
@@ -311,7 +316,7 @@ def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
     since the first such, lie within 0.01 of -ln(EPSILON), the clipped loss of a fake that D scores below
     EPSILON, where the non-saturating gradient is exactly 0 (``histories`` by run, as
     :func:`dcgan_lessons.sweeps.histories`)."""
-    floor = -math.log(EPSILON)
+    floor = _clipped_loss()
     by_run = {r["run"].removeprefix("runs/"): r for r in rows}
     cut = _cut_off(histories)
     if not cut:
