@@ -91,10 +91,11 @@ def _t(df: int) -> float:
 
 
 def _by_hand(values) -> tuple[float, float, float]:
-    n = len(values)
-    mean = float(np.mean(values))
-    half = _t(n - 1) * float(np.std(values, ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half
+    """(mean, low, high) as the sweep's table computes them (:func:`dcgan_lessons.sweeps.interval`)."""
+    from ..sweeps import interval
+
+    found = interval(values)
+    return found["mean"], found["ci_low"], found["ci_high"]
 
 
 def _check_interval(mean_interval, hidden: bool = False, values=None, **_) -> str:
