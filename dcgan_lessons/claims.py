@@ -174,16 +174,17 @@ def _span(values: list[float], spec: str = ".3f") -> str:
 def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
     """What holds up in a sweep (rows of :func:`dcgan_lessons.sweeps.against_control`): the differences whose
     whole 95% interval lies on one side of 0, and how wide the intervals of the others were."""
-    counts = [n for r in compared for n in r["seeds"]]
-    seeds = _span(counts, "d") if counts else "no"
     decided = [r for r in compared if r["verdict"] in ("helps", "hurts")]
     open_rows = [r for r in compared if r["verdict"] == "can't tell"]
+    counts = [n for r in decided + open_rows for n in r["seeds"]]
+    seeds = f"{max(counts)}" if counts else "no"
+    fewer = f" (as few as {min(counts)} where runs lack the measure)" if counts and min(counts) < max(counts) else ""
     shown = lambda r: (  # noqa: E731
         f"{r['condition']} {r['verdict']} the {names[r['measure']]} ({r['difference']:+.3g}, 95% interval "
         f"{r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
     )
     head = (
-        f"With {seeds} seeds a condition, {len(decided)} of the {len(decided) + len(open_rows)} differences from the "
+        f"With {seeds} seeds a condition{fewer}, {len(decided)} of the {len(decided) + len(open_rows)} differences from the "
         "control hold up (their whole 95% interval lies on one side of 0)"
     )
     lines = [head + (": " + "; ".join(shown(r) for r in decided) + "." if decided else ".")]

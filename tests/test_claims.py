@@ -169,7 +169,9 @@ def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
     compared.pop()
     compared.pop()
     compared[0]["seeds"] = [2, 3]  # a sweep still running
-    assert "With 2 to 3 seeds a condition, 0 of the 4 differences" in claims.sweep_findings(compared, names)
+    text = claims.sweep_findings(compared, names)
+    assert "With 3 seeds a condition (as few as 2 where runs lack the measure), 0 of the 4 differences" in text
+    assert "can't be told from the control with 3 seeds" in text
 
 
 def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows():
