@@ -184,8 +184,8 @@ def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
         f"{r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
     )
     head = (
-        f"With {seeds} seeds a condition{fewer}, {len(decided)} of the {len(decided) + len(open_rows)} differences from the "
-        "control hold up (their whole 95% interval lies on one side of 0)"
+        f"With {seeds} seeds a condition{fewer}, {len(decided)} of the {len(decided) + len(open_rows)} differences "
+        "from the control hold up (their whole 95% interval lies on one side of 0)"
     )
     lines = [head + (": " + "; ".join(shown(r) for r in decided) + "." if decided else ".")]
     tested = len(decided) + len(open_rows)
@@ -260,6 +260,64 @@ def first_row_against(
             f"{'is' if g_inside else 'is not'} in their range."
         )
     return " ".join(lines)
+
+
+NEAR_REPORT = {"d_loss": 0.05, "g_loss": 0.25}  # how near a batch's losses must be to the report's row to count
+
+
+def _near(row: dict, report: tuple[float, float]) -> bool:
+    return all(abs(row[key] - value) <= NEAR_REPORT[key] for key, value in zip(NEAR_REPORT, report, strict=True))
+
+
+def first_row_candidates(
+    rows: list[dict], histories: dict[str, dict], report: tuple[float, float], tail: float = 0.1
+) -> str:
+    """Whether a sweep's conditions, logged every step (``histories`` by run), give the report's epoch-1 row:
+    as the epoch mean the package logs, or as the epoch's last batch, which a Keras log shows when
+    ``train_step`` returns a batch's raw losses. Which batch ends an epoch is chance, so the share of the
+    last ``tail`` of the epoch's batches near the row (:data:`NEAR_REPORT`) is how often such a log would show it."""
+    d_report, g_report = report
+    near = f"within {NEAR_REPORT['d_loss']} of its d_loss and {NEAR_REPORT['g_loss']} of its g_loss"
+    lines, means_match, tail_shares = [], [], {}
+    for condition in dict.fromkeys(r["condition"] for r in rows):
+        runs = [r for r in rows if r["condition"] == condition and r.get("d_loss") is not None]
+        d, g = [r["d_loss"] for r in runs], [r["g_loss"] for r in runs]
+        inside = min(d) <= d_report <= max(d) and min(g) <= g_report <= max(g)
+        if inside:
+            means_match.append(condition)
+        batches = [histories[r["run"].removeprefix("runs/")]["steps"] for r in runs]
+        last = [steps[-1] for steps in batches]
+        late = [row for steps in batches for row in steps[len(steps) - max(1, round(tail * len(steps))) :]]
+        hits = sum(_near(row, report) for row in late)
+        tail_shares[condition] = hits / len(late)
+        anywhere = [row["step"] for steps in batches for row in steps if _near(row, report)]
+        seeds = f"{len(runs)} {'seed' if len(runs) == 1 else 'seeds'}"
+        lines.append(
+            f"{condition} ({seeds}, {runs[0]['steps']} steps an epoch): epoch-1 means d_loss {_span(d)}, "
+            f"g_loss {_span(g)}, so the report's row is {'inside' if inside else 'outside'} their range; the last "
+            f"batch had d_loss {_span([r['d_loss'] for r in last])}, g_loss {_span([r['g_loss'] for r in last])}; "
+            f"{hits} of the epoch's last {len(late)} batches ({hits / len(late):.1%}, the last {tail:.0%} of each "
+            f"run) lie {near}"
+            + (
+                f", and {len(anywhere)} of all {sum(map(len, batches))} batches do, the last at step {max(anywhere)}."
+                if anywhere
+                else ", and none of its batches does."
+            )
+        )
+    best = max(tail_shares, key=tail_shares.get)
+    verdict = (
+        f"So the report's row is an epoch mean of {' and '.join(means_match)}"
+        if means_match
+        else "So none of these conditions gives the report's row as an epoch mean"
+    ) + (
+        f"; as a last-batch log it would show up in about {tail_shares[best]:.1%} of epochs under {best}, the most "
+        "of any condition."
+        if tail_shares[best]
+        else "; nor would a last-batch log show it: no late batch of any run lies that near."
+    )
+    return " ".join(
+        [f"Against the report's first row (d_loss {d_report:.3f}, g_loss {g_report:.3f}):", *lines, verdict]
+    )
 
 
 def average_lag(rows: list[dict], condition: str = "ema", control: str = "control") -> str:

@@ -440,3 +440,39 @@ def plot_first_epoch(histories: dict[str, dict], report: tuple[float, float], ax
     axes[1].set_yscale("log")  # a generator cut off at -ln(1e-7) = 16.1 and the healthy runs near 1 fit one panel
     axes[1].legend(fontsize=8, ncol=2)
     return axes
+
+
+def plot_loss_plane(histories: dict[str, dict], report: tuple[float, float], near: dict[str, float], ax=None):
+    """Epoch 1 of runs logged every step (``histories`` keyed "<condition>/seed_<n>") as points (d_loss, g_loss):
+    every batch a faint dot, each run's last batch a cross and its epoch mean a circle, one colour per
+    condition; the report's epoch-1 row a star inside the box of losses ``near`` it."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FuncFormatter
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    colours: dict[str, str] = {}
+    for run, history in histories.items():
+        condition = run.split("/")[0]
+        label = None if condition in colours else condition  # one legend entry per condition
+        colour = colours.setdefault(condition, f"C{len(colours)}")
+        end = history["epochs"][0]
+        steps = [r for r in history["steps"] if r["step"] <= end["steps"]]
+        ax.scatter([r["d_loss"] for r in steps], [r["g_loss"] for r in steps], s=2, alpha=0.15, color=colour)
+        ax.plot(steps[-1]["d_loss"], steps[-1]["g_loss"], "x", color=colour, ms=8, mew=2)
+        ax.plot(end["d_loss"], end["g_loss"], "o", color=colour, ms=8, mec="k", label=label)
+    (d, g), (dd, dg) = report, (near["d_loss"], near["g_loss"])
+    ax.add_patch(Rectangle((d - dd, g - dg), 2 * dd, 2 * dg, fill=False, ls="--", color="k"))
+    ax.plot(d, g, "*", color="k", ms=14, label=f"the report's epoch 1 ({d}, {g})")
+    ax.set_yscale("log")  # early batches reach g_loss of several units, the epoch means sit near 1
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.set(
+        xlabel="d_loss",
+        ylabel="g_loss",
+        title="epoch 1, every batch (dots), last batch (x), epoch mean (o)",
+    )
+    ax.legend(fontsize=8)
+    return ax

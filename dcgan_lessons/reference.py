@@ -1,8 +1,8 @@
 """Where the committed results are, wherever the notebooks were copied: the repository's ``notebooks/``, a
 course's ``source/<assignment>/`` or nbgrader's ``autograded/<student>/<assignment>/``, a grading scratch folder.
 
-Notebooks 05-07 read the reference run, notebook 08 the stabiliser sweep; ``../reference-run`` alone works only
-in the repository's own layout.
+Notebooks 05-07 read the reference run, notebook 08 the stabiliser sweep and the first-row sweep beside it;
+``../reference-run`` alone works only in the repository's own layout.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ INSTALLED = Path(__file__).resolve().parent.parent / FOLDER_NAME  # beside the p
 SWEEP_VARIABLE = "DCGAN_LESSONS_REFERENCE_SWEEP"
 SWEEP_FOLDER = Path("sweeps") / "stabilisers"
 INSTALLED_SWEEP = INSTALLED.parent / SWEEP_FOLDER
+FIRST_ROW_FOLDER = "first_row"  # beside the stabiliser sweep
 
 
 def _is_run(path: Path) -> bool:
@@ -70,5 +71,17 @@ def reference_sweep(start: str | os.PathLike | None = None) -> Path:
         raise FileNotFoundError(
             f"no stabiliser sweep found (looked for ../{SWEEP_FOLDER} and {INSTALLED_SWEEP}); set {SWEEP_VARIABLE} "
             f"to the {SWEEP_FOLDER}/ folder of the dcgan-lessons repository, or pass sweep_dir with a sweep of yours"
+        )
+    return path
+
+
+def first_row_sweep(start: str | os.PathLike | None = None) -> Path:
+    """The committed first-row sweep (``sweeps/first_row``), found beside the stabiliser sweep
+    (:func:`reference_sweep`); a missing one is an error that says what to run."""
+    path = reference_sweep(start).parent / FIRST_ROW_FOLDER
+    if not _is_sweep(path):
+        raise FileNotFoundError(
+            f"no first-row sweep at {path}; run `dcgan-lessons sweep sweeps/first_row.toml --out {path}` or pass "
+            "first_row_dir with a sweep of yours"
         )
     return path

@@ -77,6 +77,8 @@ COMPARED = {
     "frechet": ("Frechet distance (final)", "Frechet distance", True),
 }
 PANELS = {measure: title for measure, (title, _, _) in COMPARED.items()}
+# What each compared measure can be (None: no upper limit); a t interval over three seeds can reach past it.
+BOUNDS = {"switch_rate": (0, 1), FORMED_RATE: (0, 1), "modes": (0, 10), "score": (1, 10), "frechet": (0, None)}
 LOWER_IS_BETTER = {measure: lower for measure, (_, _, lower) in COMPARED.items()}
 # What tables and sentences call the measures (notebook 08, the README): the compared ones and when digits formed.
 MEASURE_NAMES = {measure: name for measure, (_, name, _) in COMPARED.items()} | {"formed_step": "formed at step"}
@@ -487,7 +489,7 @@ def summary_table(summary: dict, measures: dict[str, str]) -> str:
 
 
 def histories(out_dir: str | os.PathLike, rows: list[dict]) -> dict[str, dict]:
-    """Each run's ``history.json`` (the losses every 50 steps), keyed by its folder ``<label>/seed_<n>``."""
+    """Each run's ``history.json`` (the losses every ``log_every`` steps), keyed by its folder ``<label>/seed_<n>``."""
     out_dir = Path(out_dir)
     return {row["run"].removeprefix("runs/"): read_json(out_dir / row["run"] / "history.json") for row in rows}
 
@@ -544,7 +546,15 @@ def draw_summary(rows: list[dict], summary: dict, title: str):
         ax.set_title(title_of, fontsize=10)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlim(-0.5, len(labels) - 0.5)
-    fig.suptitle(f"{title}: mean and 95% interval across seeds (dots: seeds; no bar: one seed)", fontsize=10)
+        low, high = ax.get_ylim()
+        floor, ceiling = BOUNDS[measure]
+        margin = 0.05 * ((high if ceiling is None else ceiling) - floor)
+        ax.set_ylim(max(low, floor - margin), high if ceiling is None else min(high, ceiling + margin))
+    fig.suptitle(
+        f"{title}: mean and 95% interval across seeds (dots: seeds; no bar: one seed; a bar cut by the panel's edge "
+        "reaches past what the measure can be)",
+        fontsize=10,
+    )
     return fig
 
 

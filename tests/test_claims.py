@@ -200,6 +200,51 @@ def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows
     )
 
 
+def test_first_row_candidates_weigh_the_epoch_mean_and_the_last_batch():
+    def run(condition: str, seed: int, d: float, g: float) -> dict:
+        return {
+            "condition": condition,
+            "seed": seed,
+            "run": f"runs/{condition}/seed_{seed}",
+            "steps": 10,
+            "d_loss": d,
+            "g_loss": g,
+        }
+
+    rows = [
+        run("tutorial", 0, 0.20, 1.80),
+        run("tutorial", 1, 0.21, 1.85),
+        run("every_step", 0, 0.5, 1.2),
+        run("every_step", 1, 0.52, 1.1),
+    ]
+    late = _history([(s, 0.5, 1.2) for s in range(1, 10)] + [(10, 0.22, 1.9)])  # only the last batch is near
+    early = _history([(1, 0.19, 1.7)] + [(s, 0.5, 1.2) for s in range(2, 11)])  # only the first batch is near
+    histories = {
+        "tutorial/seed_0": late,
+        "tutorial/seed_1": late,
+        "every_step/seed_0": early,
+        "every_step/seed_1": early,
+    }
+    text = claims.first_row_candidates(rows, histories, (0.204, 1.833))
+    assert text.startswith("Against the report's first row (d_loss 0.204, g_loss 1.833): tutorial (2 seeds, 10 steps")
+    assert (
+        "epoch-1 means d_loss 0.200 to 0.210, g_loss 1.800 to 1.850, so the report's row is inside their range" in text
+    )
+    assert "the last batch had d_loss 0.220, g_loss 1.900; 2 of the epoch's last 2 batches (100.0%" in text
+    assert "every_step (2 seeds, 10 steps an epoch): epoch-1 means d_loss 0.500 to 0.520" in text
+    assert "0 of the epoch's last 2 batches (0.0%, the last 10% of each run)" in text
+    assert "and 2 of all 20 batches do, the last at step 1." in text
+    assert text.endswith(
+        "So the report's row is an epoch mean of tutorial; as a last-batch log it would show up in about 100.0% of "
+        "epochs under tutorial, the most of any condition."
+    )
+    text = claims.first_row_candidates(rows[2:], {k: early for k in histories}, (0.204, 1.833))
+    assert text.endswith(
+        "So none of these conditions gives the report's row as an epoch mean; nor would a last-batch log show it: no "
+        "late batch of any run lies that near."
+    )
+
+
 def test_average_lag_says_how_much_of_the_average_is_early_and_how_far_the_raw_game_drifted():
     config = {"ema": 0.999}
     ema = [

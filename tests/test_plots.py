@@ -107,3 +107,30 @@ def test_plot_first_epoch_draws_every_run_and_the_reports_row():
     assert any(list(line.get_ydata()) == [1.833, 1.833] for line in g_ax.lines)
     legend = [t.get_text() for t in g_ax.get_legend().get_texts()]
     assert legend == ["control", "ema", "the report's epoch 1: 1.833"]
+
+
+def test_plot_loss_plane_marks_each_runs_batches_last_batch_mean_and_the_reports_row():
+    def history(d: float, g: float) -> dict:
+        steps = [{"step": s, "d_loss": d + s / 100, "g_loss": g} for s in (1, 2, 3)]
+        return {
+            "steps": steps + [{"step": 4, "d_loss": 9.0, "g_loss": 9.0}],
+            "epochs": [{"steps": 3, "d_loss": d, "g_loss": g}],
+        }
+
+    runs = {
+        "tutorial/seed_0": history(0.4, 1.2),
+        "tutorial/seed_1": history(0.45, 1.3),
+        "report/seed_0": history(0.5, 1),
+    }
+    ax = plots.plot_loss_plane(runs, (0.204, 1.833), {"d_loss": 0.05, "g_loss": 0.25})
+    dots = [c.get_offsets() for c in ax.collections]
+    assert [len(d) for d in dots] == [3, 3, 3]  # every batch of epoch 1, not step 4
+    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    assert np.allclose((crosses[0].get_xdata()[0], crosses[0].get_ydata()[0]), (0.43, 1.2))  # the last batch
+    means = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [line.get_xdata()[0] for line in means] == [0.4, 0.45, 0.5]
+    assert means[0].get_color() == means[1].get_color() != means[2].get_color()  # one colour a condition
+    (box,) = ax.patches
+    assert np.allclose(box.get_xy(), (0.154, 1.583)) and np.isclose(box.get_width(), 0.1)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["tutorial", "report", "the report's epoch 1 (0.204, 1.833)"]

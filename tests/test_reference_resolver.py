@@ -67,3 +67,17 @@ def test_the_committed_sweep_is_found_like_the_reference_run(elsewhere, tmp_path
     monkeypatch.setenv(reference.SWEEP_VARIABLE, str(tmp_path / "typo"))
     with pytest.raises(FileNotFoundError, match=r"DCGAN_LESSONS_REFERENCE_SWEEP=.*typo is not a sweep folder"):
         reference.reference_sweep()
+
+
+def test_the_first_row_sweep_is_found_beside_the_stabiliser_sweep(elsewhere, monkeypatch):
+    monkeypatch.delenv(reference.SWEEP_VARIABLE, raising=False)
+    near = elsewhere.parent / "sweeps" / "stabilisers"
+    near.mkdir(parents=True)
+    (near / "results.json").write_text("[]")
+    with pytest.raises(FileNotFoundError, match=r"no first-row sweep at .*first_row; run `dcgan-lessons sweep sweeps/"):
+        reference.first_row_sweep()
+    (near.parent / "first_row").mkdir()
+    (near.parent / "first_row" / "results.json").write_text("[]")
+    assert str(reference.first_row_sweep()) == "../sweeps/first_row"
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert reference.first_row_sweep().resolve() == (ROOT / "sweeps" / "first_row").resolve()

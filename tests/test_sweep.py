@@ -12,13 +12,16 @@ import sys
 import time
 
 from dcgan_lessons.sweeps import (
+    FORMED_RATE,
     LOWER_IS_BETTER,
     MEASURES,
     against_control,
     difference,
+    draw_summary,
     interval,
     plan,
     report,
+    summarize,
     summary_table,
     sweep,
 )
@@ -280,3 +283,20 @@ def test_the_summary_table_shows_means_intervals_and_missing_values():
     assert lines[0] == "| condition | runs | classifier score | Frechet |"
     assert lines[2] == "| control | 3 | 6.5 [5.26, 7.74] | n/a |"  # 6.5 ± 4.3027 * 0.5 / sqrt(3)
     assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |"
+
+
+def test_the_summary_figure_stops_at_what_a_measure_can_be():
+    """One dead seed stretches a three-seed t interval past 0 and 10 modes; the panels stop near the bounds."""
+    seeds = [(10, 6.5, 40.0, 0.4), (10, 6.4, 38.0, 0.42), (1, 1.02, 356.0, 0.3)]
+    rows = [
+        {"condition": "control", "seed": k, "modes": m, "score": s, "frechet": f, "switch_rate": r, FORMED_RATE: None}
+        for k, (m, s, f, r) in enumerate(seeds)
+    ]
+    summary = summarize(rows, ["control"])
+    assert summary["conditions"][0]["measures"]["modes"]["ci_low"] < 0  # the interval itself is not cut
+    fig = draw_summary(rows, summary, "dead seed")
+    limits = {ax.get_title(): ax.get_ylim() for ax in fig.axes}
+    assert limits["modes covered (final)"] == (-0.5, 10.5)
+    assert limits["classifier score (final)"] == (1 - 0.45, 10 + 0.45)
+    assert limits["Frechet distance (final)"][0] >= -0.05 * limits["Frechet distance (final)"][1]
+    assert limits["Frechet distance (final)"][1] > 356  # no ceiling: the interval shows whole
