@@ -292,12 +292,15 @@ def first_row_candidates(
         tail_shares[condition] = hits / len(late)
         anywhere = [row["step"] for steps in batches for row in steps if _near(row, report)]
         seeds = f"{len(runs)} {'seed' if len(runs) == 1 else 'seeds'}"
+        spread = {key: np.percentile([row[key] for row in late], [5, 95]) for key in NEAR_REPORT}
         lines.append(
             f"{condition} ({seeds}, {runs[0]['steps']} steps an epoch): epoch-1 means d_loss {_span(d)}, "
-            f"g_loss {_span(g)}, so the report's row is {'inside' if inside else 'outside'} their range; the last "
-            f"batch had d_loss {_span([r['d_loss'] for r in last])}, g_loss {_span([r['g_loss'] for r in last])}; "
-            f"{hits} of the epoch's last {len(late)} batches ({hits / len(late):.1%}, the last {tail:.0%} of each "
-            f"run) lie {near}"
+            f"g_loss {_span(g)}, so the report's row is {'inside' if inside else 'outside'} their range. In the "
+            f"last {tail:.0%} of each epoch single batches spread over d_loss {spread['d_loss'][0]:.2f} to "
+            f"{spread['d_loss'][1]:.2f} and g_loss {spread['g_loss'][0]:.2f} to {spread['g_loss'][1]:.2f} (5th to "
+            f"95th percentile); the last batch had d_loss {_span([r['d_loss'] for r in last])}, g_loss "
+            f"{_span([r['g_loss'] for r in last])}; {hits} of those {len(late)} late batches ({hits / len(late):.1%}) "
+            f"lie {near}"
             + (
                 f", and {len(anywhere)} of all {sum(map(len, batches))} batches do, the last at step {max(anywhere)}."
                 if anywhere

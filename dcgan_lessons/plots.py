@@ -448,7 +448,7 @@ def plot_loss_plane(histories: dict[str, dict], report: tuple[float, float], nea
     condition; the report's epoch-1 row a star inside the box of losses ``near`` it."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
@@ -460,19 +460,19 @@ def plot_loss_plane(histories: dict[str, dict], report: tuple[float, float], nea
         end = history["epochs"][0]
         steps = [r for r in history["steps"] if r["step"] <= end["steps"]]
         ax.scatter([r["d_loss"] for r in steps], [r["g_loss"] for r in steps], s=2, alpha=0.15, color=colour)
-        ax.plot(steps[-1]["d_loss"], steps[-1]["g_loss"], "x", color=colour, ms=8, mew=2)
-        ax.plot(end["d_loss"], end["g_loss"], "o", color=colour, ms=8, mec="k", label=label)
+        ax.plot(steps[-1]["d_loss"], steps[-1]["g_loss"], "X", color=colour, ms=9, mec="k", zorder=3)
+        ax.plot(end["d_loss"], end["g_loss"], "o", color=colour, ms=8, mec="k", label=label, zorder=3)
     (d, g), (dd, dg) = report, (near["d_loss"], near["g_loss"])
-    ax.add_patch(Rectangle((d - dd, g - dg), 2 * dd, 2 * dg, fill=False, ls="--", color="k"))
-    ax.plot(d, g, "*", color="k", ms=14, label=f"the report's epoch 1 ({d}, {g})")
+    ax.add_patch(Rectangle((d - dd, g - dg), 2 * dd, 2 * dg, fill=False, ls="--", color="k", zorder=3))
+    ax.plot(d, g, "*", color="k", ms=14, label=f"the report's epoch 1 ({d}, {g})", zorder=3)
     ax.set_yscale("log")  # early batches reach g_loss of several units, the epoch means sit near 1
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 3)))  # ... 0.3, 1, 3, 10
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set(
         xlabel="d_loss",
         ylabel="g_loss",
-        title="epoch 1, every batch (dots), last batch (x), epoch mean (o)",
+        title="epoch 1: every batch (dots), last batch (X), epoch mean (o)",
     )
     ax.legend(fontsize=8)
     return ax

@@ -76,12 +76,13 @@ def reference_sweep(start: str | os.PathLike | None = None) -> Path:
 
 
 def first_row_sweep(start: str | os.PathLike | None = None) -> Path:
-    """The committed first-row sweep (``sweeps/first_row``), found beside the stabiliser sweep
-    (:func:`reference_sweep`); a missing one is an error that says what to run."""
-    path = reference_sweep(start).parent / FIRST_ROW_FOLDER
-    if not _is_sweep(path):
+    """The committed first-row sweep (``sweeps/first_row``): beside the stabiliser sweep (:func:`reference_sweep`),
+    else the installed repository's; a missing one is an error that says what to run."""
+    beside = reference_sweep(start).parent / FIRST_ROW_FOLDER
+    path = next((p for p in (beside, INSTALLED_SWEEP.parent / FIRST_ROW_FOLDER) if _is_sweep(p)), None)
+    if path is None:
         raise FileNotFoundError(
-            f"no first-row sweep at {path}; run `dcgan-lessons sweep sweeps/first_row.toml --out {path}` or pass "
+            f"no first-row sweep at {beside}; run `dcgan-lessons sweep sweeps/first_row.toml --out {beside}` or pass "
             "first_row_dir with a sweep of yours"
         )
     return path

@@ -230,9 +230,12 @@ def test_first_row_candidates_weigh_the_epoch_mean_and_the_last_batch():
     assert (
         "epoch-1 means d_loss 0.200 to 0.210, g_loss 1.800 to 1.850, so the report's row is inside their range" in text
     )
-    assert "the last batch had d_loss 0.220, g_loss 1.900; 2 of the epoch's last 2 batches (100.0%" in text
+    assert (
+        "In the last 10% of each epoch single batches spread over d_loss 0.22 to 0.22 and g_loss 1.90 to 1.90" in text
+    )
+    assert "the last batch had d_loss 0.220, g_loss 1.900; 2 of those 2 late batches (100.0%) lie within 0.05" in text
     assert "every_step (2 seeds, 10 steps an epoch): epoch-1 means d_loss 0.500 to 0.520" in text
-    assert "0 of the epoch's last 2 batches (0.0%, the last 10% of each run)" in text
+    assert "0 of those 2 late batches (0.0%)" in text
     assert "and 2 of all 20 batches do, the last at step 1." in text
     assert text.endswith(
         "So the report's row is an epoch mean of tutorial; as a last-batch log it would show up in about 100.0% of "
@@ -304,3 +307,25 @@ def test_the_readme_states_what_the_committed_sweep_shows():
         f"{minutes[0]:.0f} minutes a run at the fastest, {np.median(minutes):.0f} minutes the median, and up to "
         f"{minutes[-1]:.0f} minutes for the first two"
     ) in readme
+
+
+def test_the_readme_states_what_the_first_row_sweep_shows():
+    """The README's sentence about the first-row sweep is the one its committed data give, every step kept."""
+    from dcgan_lessons import sweeps
+    from dcgan_lessons.report import REPORT_LOG
+
+    folder = ROOT / "sweeps" / "first_row"
+    rows, _ = sweeps.load_sweep(folder)
+    assert sorted((r["condition"], r["seed"]) for r in rows) == [
+        (condition, seed) for condition in ("report_every_step", "tutorial") for seed in (0, 1, 2)
+    ]
+    histories = sweeps.histories(folder, rows)
+    for row in rows:  # log_every = 1: one line per step of the epoch
+        assert [w["step"] for w in histories[row["run"].removeprefix("runs/")]["steps"]] == list(
+            range(1, row["steps"] + 1)
+        )
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    sentence = claims.first_row_candidates(rows, histories, REPORT_LOG[0][1:])
+    assert sentence in readme, sentence
+    minutes = [row["seconds"] / 60 for row in rows]
+    assert f"The {len(rows)} runs took {sum(minutes) / 60:.1f} hours of training" in readme

@@ -125,7 +125,7 @@ def test_plot_loss_plane_marks_each_runs_batches_last_batch_mean_and_the_reports
     ax = plots.plot_loss_plane(runs, (0.204, 1.833), {"d_loss": 0.05, "g_loss": 0.25})
     dots = [c.get_offsets() for c in ax.collections]
     assert [len(d) for d in dots] == [3, 3, 3]  # every batch of epoch 1, not step 4
-    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    crosses = [line for line in ax.lines if line.get_marker() == "X"]
     assert np.allclose((crosses[0].get_xdata()[0], crosses[0].get_ydata()[0]), (0.43, 1.2))  # the last batch
     means = [line for line in ax.lines if line.get_marker() == "o"]
     assert [line.get_xdata()[0] for line in means] == [0.4, 0.45, 0.5]

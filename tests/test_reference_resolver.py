@@ -69,8 +69,10 @@ def test_the_committed_sweep_is_found_like_the_reference_run(elsewhere, tmp_path
         reference.reference_sweep()
 
 
-def test_the_first_row_sweep_is_found_beside_the_stabiliser_sweep(elsewhere, monkeypatch):
+def test_the_first_row_sweep_is_found_beside_the_stabiliser_sweep(elsewhere, tmp_path, monkeypatch):
     monkeypatch.delenv(reference.SWEEP_VARIABLE, raising=False)
+    installed = reference.INSTALLED_SWEEP
+    monkeypatch.setattr(reference, "INSTALLED_SWEEP", tmp_path / "no-repo" / "sweeps" / "stabilisers")
     near = elsewhere.parent / "sweeps" / "stabilisers"
     near.mkdir(parents=True)
     (near / "results.json").write_text("[]")
@@ -80,4 +82,8 @@ def test_the_first_row_sweep_is_found_beside_the_stabiliser_sweep(elsewhere, mon
     (near.parent / "first_row" / "results.json").write_text("[]")
     assert str(reference.first_row_sweep()) == "../sweeps/first_row"
     monkeypatch.chdir(ROOT / "notebooks")
+    assert reference.first_row_sweep().resolve() == (ROOT / "sweeps" / "first_row").resolve()
+    monkeypatch.setattr(reference, "INSTALLED_SWEEP", installed)  # a sweep of one's own, none beside it
+    monkeypatch.setenv(reference.SWEEP_VARIABLE, str(near))
+    (near.parent / "first_row" / "results.json").unlink()
     assert reference.first_row_sweep().resolve() == (ROOT / "sweeps" / "first_row").resolve()
