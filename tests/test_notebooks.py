@@ -73,6 +73,40 @@ def test_papermill_parameters_reach_the_run(tmp_path):
     assert run.snapshots().steps.tolist() == [0, 4, 8, 9, 12, 16, 18]
 
 
+@pytest.mark.slow
+def test_notebook_08_reads_the_sweeps_its_parameters_name(tmp_path):
+    """sweep_dir and first_row_dir reach part 3: copies of the committed sweeps cut to fewer conditions give
+    their own table, findings and first-row sentence."""
+    import shutil
+
+    from dcgan_lessons import sweeps
+
+    folders = {}
+    for name, keep in (("stabilisers", ["control", "ema"]), ("first_row", ["tutorial"])):
+        folders[name] = tmp_path / name
+        shutil.copytree(ROOT / "sweeps" / name, folders[name])
+        rows, _ = sweeps.load_sweep(folders[name])
+        sweeps.write_results(folders[name], [r for r in rows if r["condition"] in keep], keep)
+    pm.execute_notebook(
+        ROOT / "notebooks" / "08_taming_the_switch.ipynb",
+        tmp_path / "out.ipynb",
+        parameters={"sweep_dir": str(folders["stabilisers"]), "first_row_dir": str(folders["first_row"])},
+        cwd=ROOT / "notebooks",
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    shown = "\n".join(
+        o.get("text", "") + "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+    assert f"{folders['stabilisers']}: 6 runs, 2 conditions" in shown
+    assert "3 of the 4 differences from the control hold up" in shown  # ema against the control only
+    assert "tutorial (3 seeds, 234 steps an epoch)" in shown and "report_every_step (" not in shown
+
+
 def test_the_training_notebooks_parameters_reach_make_config():
     """Every TrainConfig setting in notebook 05's parameters cell is passed on, under its own name."""
     import ast
