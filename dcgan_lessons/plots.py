@@ -416,6 +416,18 @@ def plot_lineages(lineages: list[dict]):
     return fig
 
 
+def _first_epochs(histories: dict[str, dict]):
+    """Per run (``histories`` keyed "<condition>/seed_<n>"): its condition's colour, the condition as a legend
+    label on its first run only, epoch 1's row and the logged rows within epoch 1."""
+    colours: dict[str, str] = {}
+    for run, history in histories.items():
+        condition = run.split("/")[0]
+        label = None if condition in colours else condition  # one legend entry per condition
+        colour = colours.setdefault(condition, f"C{len(colours)}")
+        end = history["epochs"][0]
+        yield colour, label, end, [r for r in history["steps"] if r["step"] <= end["steps"]]
+
+
 def plot_first_epoch(histories: dict[str, dict], report: tuple[float, float], axes=None):
     """Epoch 1 of many runs (``histories`` keyed "<condition>/seed_<n>"): d_loss and g_loss every log interval,
     one colour per condition, each run's epoch mean as a dot at the end, and the report's epoch-1 row dashed."""
@@ -423,13 +435,7 @@ def plot_first_epoch(histories: dict[str, dict], report: tuple[float, float], ax
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-    colours: dict[str, str] = {}
-    for run, history in histories.items():
-        condition = run.split("/")[0]
-        label = None if condition in colours else condition  # one legend entry per condition
-        colour = colours.setdefault(condition, f"C{len(colours)}")
-        end = history["epochs"][0]
-        steps = [r for r in history["steps"] if r["step"] <= end["steps"]]
+    for colour, label, end, steps in _first_epochs(histories):
         for ax, key in zip(axes, ("d_loss", "g_loss"), strict=True):
             x, y = [r["step"] for r in steps], [r[key] for r in steps]
             ax.plot(x, y, color=colour, lw=0.8, alpha=0.7, label=label)
@@ -452,13 +458,7 @@ def plot_loss_plane(histories: dict[str, dict], report: tuple[float, float], nea
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
-    colours: dict[str, str] = {}
-    for run, history in histories.items():
-        condition = run.split("/")[0]
-        label = None if condition in colours else condition  # one legend entry per condition
-        colour = colours.setdefault(condition, f"C{len(colours)}")
-        end = history["epochs"][0]
-        steps = [r for r in history["steps"] if r["step"] <= end["steps"]]
+    for colour, label, end, steps in _first_epochs(histories):
         ax.scatter([r["d_loss"] for r in steps], [r["g_loss"] for r in steps], s=2, alpha=0.15, color=colour)
         ax.plot(steps[-1]["d_loss"], steps[-1]["g_loss"], "X", color=colour, ms=9, mec="k", zorder=3)
         ax.plot(end["d_loss"], end["g_loss"], "o", color=colour, ms=8, mec="k", label=label, zorder=3)
