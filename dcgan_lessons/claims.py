@@ -212,6 +212,9 @@ def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
     return " ".join(lines)
 
 
+NEAR_REPORT = {"d_loss": 0.05, "g_loss": 0.25}  # how near a batch's losses must be to the report's row to count
+
+
 def first_row_against(
     rows: list[dict], histories: dict[str, dict], report: tuple[float, float], control: str = "control"
 ) -> str:
@@ -242,7 +245,7 @@ def first_row_against(
         f"Of the {len(means)} conditions, the nearest on average is {nearest} (d_loss {d_near:.3f}, g_loss "
         f"{g_near:.3f})."
     )
-    near = d_report + 0.05
+    near = d_report + NEAR_REPORT["d_loss"]
     cut = _cut_off(histories)
     learning = {run: history for run, history in histories.items() if run not in cut}
     which = f"the {len(learning)} runs" + (f" whose generator kept its gradient (of {len(histories)})" if cut else "")
@@ -260,9 +263,6 @@ def first_row_against(
             f"{'is' if g_inside else 'is not'} in their range."
         )
     return " ".join(lines)
-
-
-NEAR_REPORT = {"d_loss": 0.05, "g_loss": 0.25}  # how near a batch's losses must be to the report's row to count
 
 
 def _near(row: dict, report: tuple[float, float]) -> bool:
