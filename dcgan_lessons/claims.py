@@ -269,6 +269,11 @@ def _near(row: dict, report: tuple[float, float]) -> bool:
     return all(abs(row[key] - value) <= NEAR_REPORT[key] for key, value in zip(NEAR_REPORT, report, strict=True))
 
 
+def run_key(row: dict) -> str:
+    """A sweep run's key in :func:`dcgan_lessons.sweeps.histories`: its folder ``<label>/seed_<n>``."""
+    return row["run"].removeprefix("runs/")
+
+
 def first_row_candidates(
     rows: list[dict], histories: dict[str, dict], report: tuple[float, float], tail: float = 0.1
 ) -> str:
@@ -285,7 +290,7 @@ def first_row_candidates(
         inside = min(d) <= d_report <= max(d) and min(g) <= g_report <= max(g)
         if inside:
             means_match.append(condition)
-        batches = [histories[r["run"].removeprefix("runs/")]["steps"] for r in runs]
+        batches = [histories[run_key(r)]["steps"] for r in runs]
         last = [steps[-1] for steps in batches]
         late = [row for steps in batches for row in steps[len(steps) - max(1, round(tail * len(steps))) :]]
         hits = sum(_near(row, report) for row in late)
@@ -379,7 +384,7 @@ def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
     EPSILON, where the non-saturating gradient is exactly 0 (``histories`` by run, as
     :func:`dcgan_lessons.sweeps.histories`)."""
     floor = _clipped_loss()
-    by_run = {r["run"].removeprefix("runs/"): r for r in rows}
+    by_run = {run_key(r): r for r in rows}
     cut = _cut_off(histories)
     if not cut:
         return (

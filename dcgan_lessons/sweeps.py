@@ -33,10 +33,11 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from .claims import verdict
+from .claims import run_key, verdict
 from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
@@ -67,21 +68,30 @@ MEASURES = (
     "formed_step",
     FORMED_RATE,
 )
-# The measures compared across conditions: key -> (panel title in the figures, name in tables and sentences,
-# whether lower is better).
+
+
+class Measure(NamedTuple):
+    """A measure compared across conditions, as figures, tables and sentences show it."""
+
+    panel: str  # title of its panel in the figures
+    name: str  # its name in tables and sentences
+    lower_is_better: bool
+    bounds: tuple[float, float | None]  # what it can be (None: no upper limit); a t interval can reach past it
+
+
 COMPARED = {
-    "switch_rate": ("switch rate over the run", "switch rate (whole run)", True),
-    FORMED_RATE: ("confident switch rate\nafter digits formed", "confident switch rate after forming", True),
-    "modes": ("modes covered (final)", "modes", False),
-    "score": ("classifier score (final)", "classifier score", False),
-    "frechet": ("Frechet distance (final)", "Frechet distance", True),
+    "switch_rate": Measure("switch rate over the run", "switch rate (whole run)", True, (0, 1)),
+    FORMED_RATE: Measure(
+        "confident switch rate\nafter digits formed", "confident switch rate after forming", True, (0, 1)
+    ),
+    "modes": Measure("modes covered (final)", "modes", False, (0, 10)),
+    "score": Measure("classifier score (final)", "classifier score", False, (1, 10)),
+    "frechet": Measure("Frechet distance (final)", "Frechet distance", True, (0, None)),
 }
-PANELS = {measure: title for measure, (title, _, _) in COMPARED.items()}
-# What each compared measure can be (None: no upper limit); a t interval over three seeds can reach past it.
-BOUNDS = {"switch_rate": (0, 1), FORMED_RATE: (0, 1), "modes": (0, 10), "score": (1, 10), "frechet": (0, None)}
-LOWER_IS_BETTER = {measure: lower for measure, (_, _, lower) in COMPARED.items()}
+PANELS = {key: measure.panel for key, measure in COMPARED.items()}
+LOWER_IS_BETTER = {key: measure.lower_is_better for key, measure in COMPARED.items()}
 # What tables and sentences call the measures (notebook 08, the README): the compared ones and when digits formed.
-MEASURE_NAMES = {measure: name for measure, (_, name, _) in COMPARED.items()} | {"formed_step": "formed at step"}
+MEASURE_NAMES = {key: measure.name for key, measure in COMPARED.items()} | {"formed_step": "formed at step"}
 AGAINST_CONTROL_PNG = "against_control.png"
 # Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
 T_975 = (
@@ -491,7 +501,7 @@ def summary_table(summary: dict, measures: dict[str, str]) -> str:
 def histories(out_dir: str | os.PathLike, rows: list[dict]) -> dict[str, dict]:
     """Each run's ``history.json`` (the losses every ``log_every`` steps), keyed by its folder ``<label>/seed_<n>``."""
     out_dir = Path(out_dir)
-    return {row["run"].removeprefix("runs/"): read_json(out_dir / row["run"] / "history.json") for row in rows}
+    return {run_key(row): read_json(out_dir / row["run"] / "history.json") for row in rows}
 
 
 def summarize_finished(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
@@ -547,7 +557,7 @@ def draw_summary(rows: list[dict], summary: dict, title: str):
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlim(-0.5, len(labels) - 0.5)
         low, high = ax.get_ylim()
-        floor, ceiling = BOUNDS[measure]
+        floor, ceiling = COMPARED[measure].bounds
         margin = 0.05 * ((high if ceiling is None else ceiling) - floor)
         ax.set_ylim(max(low, floor - margin), high if ceiling is None else min(high, ceiling + margin))
     fig.suptitle(
