@@ -15,6 +15,13 @@ import numpy as np
 LN2 = math.log(2)
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
 
+# Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
+T_975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)  # fmt: skip
+
 
 class ClaimError(AssertionError):
     """A sentence of the series is contradicted by the data it is about."""
@@ -24,6 +31,17 @@ def check(holds: bool, claim: str, evidence: str) -> None:
     """Raise :class:`ClaimError` when ``holds`` is false: the notebook says ``claim``, the data say ``evidence``."""
     if not holds:
         raise ClaimError(f"The text says: {claim!r}. The data disagree: {evidence}.")
+
+
+def t_quantile(df: int) -> float:
+    """t_{0.975, df}: the table above up to 30 degrees of freedom; beyond it the Cornish-Fisher
+    expansion of the t quantile around the normal one (z = 1.96), which is within 1e-4 there."""
+    if df < 1:
+        raise ValueError(f"a t quantile needs at least 1 degree of freedom, got {df}")
+    if df <= len(T_975):
+        return T_975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def verdict(low: float, high: float, lower_is_better: bool) -> str:
@@ -117,10 +135,36 @@ def later_worse(rows: list[dict], measure: str, higher_is_better: bool) -> dict:
     return {"best": best, "last": last, "gap": gap, "noise": noise, "worse": gap > noise}
 
 
+def trend(rows: list[dict], measure: str) -> dict:
+    """The straight-line trend of ``measure`` over the second half of a run's epochs (least squares), per 10
+    epochs, with a 95% t interval from the spread of the epochs around the line, which holds both the
+    judge's sampling noise and the generator's own wandering from epoch to epoch.
+    {"first", "last", "slope", "low", "high"}; the interval is None below four epochs."""
+    half = rows[len(rows) // 2 :]
+    x = np.array([r["epoch"] for r in half], dtype=np.float64)
+    y = np.array([r[measure] for r in half], dtype=np.float64)
+    sxx = ((x - x.mean()) ** 2).sum()
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / sxx
+    result = {"first": int(x[0]), "last": int(x[-1]), "slope": 10 * slope, "low": None, "high": None}
+    if len(half) >= 4:
+        residual = y - y.mean() - slope * (x - x.mean())
+        width = t_quantile(len(half) - 2) * math.sqrt((residual**2).sum() / (len(half) - 2) / sxx)
+        result |= {"low": 10 * (slope - width), "high": 10 * (slope + width)}
+    return result
+
+
+def _direction(trend: dict, higher_is_better: bool) -> int:
+    """+1 when a :func:`trend`'s whole interval lies on the better side of 0, -1 on the worse side, else 0."""
+    if trend["low"] is None or trend["low"] <= 0 <= trend["high"]:
+        return 0
+    return 1 if (trend["low"] > 0) == higher_is_better else -1
+
+
 def quality_over_epochs(rows: list[dict]) -> str:
     """The report's "more epochs need not help", tested on a run's per-epoch judged numbers
     (:func:`dcgan_lessons.analysis.epoch_quality`): how the Frechet distance and classifier score moved,
-    and whether the last epoch is worse than the best by more than the measurement noise."""
+    whether the last epoch is worse than the best by more than the measurement noise, and whether the second
+    half of the run still trends either way (:func:`trend`)."""
     if len(rows) < 2:
         return "One judged epoch is not enough to say whether more epochs help."
     first, last = rows[0], rows[-1]
@@ -132,19 +176,34 @@ def quality_over_epochs(rows: list[dict]) -> str:
         + ("Every epoch drew all ten digits." if all(r["modes"] == 10 for r in rows) else "Some epochs missed a digit.")
     ]
     tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
-    for measure, _, name in MEASURES:
+    trends = {measure: trend(rows, measure) for measure, _, _ in MEASURES}
+    for measure, higher, name in MEASURES:
         t = tests[measure]
         if t["best"] is t["last"]:
             lines.append(f"The best {name} is the last epoch's ({t['last'][measure]:.2f}).")
-            continue
-        verdict = "worse by more than the noise" if t["worse"] else "within the noise of it"
-        lines.append(
-            f"The best {name} is epoch {t['best']['epoch']}'s ({t['best'][measure]:.2f}); the last epoch's "
-            f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
-            f"{t['noise']:.2f})."
-        )
-    worse = [name for measure, _, name in MEASURES if tests[measure]["worse"]]
-    helped = [name for measure, higher, name in MEASURES if improved(mid, last, measure, higher)]
+        else:
+            verdict = "worse by more than the noise" if t["worse"] else "within the noise of it"
+            lines.append(
+                f"The best {name} is epoch {t['best']['epoch']}'s ({t['best'][measure]:.2f}); the last epoch's "
+                f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
+                f"{t['noise']:.2f})."
+            )
+        s = trends[measure]
+        if s["low"] is not None:
+            lines.append(
+                f"A straight line through epochs {s['first']} to {s['last']} moves it by {s['slope']:+.2f} per 10 "
+                f"epochs (95% interval {s['low']:+.2f} to {s['high']:+.2f}): "
+                + {1: "still improving", -1: "getting worse", 0: "no trend beyond the spread of the epochs"}[_direction(s, higher)]
+                + "."
+            )
+    worse = [
+        name for measure, higher, name in MEASURES if tests[measure]["worse"] or _direction(trends[measure], higher) < 0
+    ]
+    helped = [
+        name
+        for measure, higher, name in MEASURES
+        if improved(mid, last, measure, higher) or _direction(trends[measure], higher) > 0
+    ]
     if worse:
         verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."
     elif helped:

@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .claims import run_key, verdict
+from .claims import run_key, t_quantile, verdict
 from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
@@ -93,29 +93,12 @@ LOWER_IS_BETTER = {key: measure.lower_is_better for key, measure in COMPARED.ite
 # What tables and sentences call the measures (notebook 08, the README): the compared ones and when digits formed.
 MEASURE_NAMES = {key: measure.name for key, measure in COMPARED.items()} | {"formed_step": "formed at step"}
 AGAINST_CONTROL_PNG = "against_control.png"
-# Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
-T_975 = (
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
-)  # fmt: skip
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SPEC_KEYS = {"base", "conditions", "seeds"}
 
 
 class SweepError(RunError):
     """A run of a sweep failed; the message names the run and the worker."""
-
-
-def t_quantile(df: int) -> float:
-    """t_{0.975, df}: the table above up to 30 degrees of freedom; beyond it the Cornish-Fisher
-    expansion of the t quantile around the normal one (z = 1.96), which is within 1e-4 there."""
-    if df < 1:
-        raise ValueError(f"a t quantile needs at least 1 degree of freedom, got {df}")
-    if df <= len(T_975):
-        return T_975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 # ---------------------------------------------------------------------------------------------- the spec

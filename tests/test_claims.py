@@ -57,6 +57,20 @@ def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_he
     assert "neither helped nor hurt" in claims.quality_over_epochs(flat)
 
 
+def test_a_slow_drift_within_the_noise_of_the_best_epoch_is_caught_by_the_trend():
+    # every epoch of the second half is within the noise of the best, but they rise steadily
+    drifting = epoch_rows([40, 10, 6, 5, 5.3, 5.65, 5.85, 6.2], [6, 7, 8, 8.4, 8.4, 8.4, 8.4, 8.4])
+    assert not claims.later_worse(drifting, "frechet", higher_is_better=False)["worse"]
+    rise = claims.trend(drifting, "frechet")
+    assert (rise["first"], rise["last"]) == (5, 8)
+    assert rise["slope"] == pytest.approx(10 * np.polyfit([5, 6, 7, 8], [5.3, 5.65, 5.85, 6.2], 1)[0])
+    assert 0 < rise["low"] < rise["slope"] < rise["high"]
+    sentence = claims.quality_over_epochs(drifting)
+    assert "epochs 5 to 8 moves it by +2.90 per 10 epochs" in sentence and "getting worse" in sentence
+    assert "more epochs made the Frechet distance worse" in sentence
+    assert claims.trend(drifting[:6], "frechet")["low"] is None  # three epochs: no interval, no verdict
+
+
 def test_over_represented_switches_are_named_and_the_watched_one_judged():
     matrix = np.full((10, 10), 10)
     np.fill_diagonal(matrix, 500)
