@@ -160,6 +160,24 @@ def _direction(trend: dict, higher_is_better: bool) -> int:
     return 1 if (trend["low"] > 0) == higher_is_better else -1
 
 
+def more_epochs(rows: list[dict]) -> dict:
+    """What more epochs did to each judged measure (:data:`MEASURES`): the last epoch against the best
+    (:func:`later_worse`), the second half's trend (:func:`trend`), and the names of the measures that got
+    worse (either test) and of those that improved (the second half's gain beyond the noise, or its trend)."""
+    mid, last = rows[len(rows) // 2], rows[-1]
+    tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
+    trends = {measure: trend(rows, measure) for measure, _, _ in MEASURES}
+    worse = [
+        name for measure, higher, name in MEASURES if tests[measure]["worse"] or _direction(trends[measure], higher) < 0
+    ]
+    helped = [
+        name
+        for measure, higher, name in MEASURES
+        if name not in worse and (improved(mid, last, measure, higher) or _direction(trends[measure], higher) > 0)
+    ]
+    return {"tests": tests, "trends": trends, "worse": worse, "helped": helped}
+
+
 def quality_over_epochs(rows: list[dict]) -> str:
     """The report's "more epochs need not help", tested on a run's per-epoch judged numbers
     (:func:`dcgan_lessons.analysis.epoch_quality`): how the Frechet distance and classifier score moved,
@@ -175,10 +193,9 @@ def quality_over_epochs(rows: list[dict]) -> str:
         f"the classifier score from {first['score']:.2f} to {mid['score']:.2f} and {last['score']:.2f}. "
         + ("Every epoch drew all ten digits." if all(r["modes"] == 10 for r in rows) else "Some epochs missed a digit.")
     ]
-    tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
-    trends = {measure: trend(rows, measure) for measure, _, _ in MEASURES}
+    found = more_epochs(rows)
     for measure, higher, name in MEASURES:
-        t = tests[measure]
+        t = found["tests"][measure]
         if t["best"] is t["last"]:
             lines.append(f"The best {name} is the last epoch's ({t['last'][measure]:.2f}).")
         else:
@@ -188,22 +205,17 @@ def quality_over_epochs(rows: list[dict]) -> str:
                 f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
                 f"{t['noise']:.2f})."
             )
-        s = trends[measure]
+        s = found["trends"][measure]
         if s["low"] is not None:
             lines.append(
                 f"A straight line through epochs {s['first']} to {s['last']} moves it by {s['slope']:+.2f} per 10 "
                 f"epochs (95% interval {s['low']:+.2f} to {s['high']:+.2f}): "
-                + {1: "still improving", -1: "getting worse", 0: "no trend beyond the spread of the epochs"}[_direction(s, higher)]
+                + {1: "still improving", -1: "getting worse", 0: "no trend beyond the spread of the epochs"}[
+                    _direction(s, higher)
+                ]
                 + "."
             )
-    worse = [
-        name for measure, higher, name in MEASURES if tests[measure]["worse"] or _direction(trends[measure], higher) < 0
-    ]
-    helped = [
-        name
-        for measure, higher, name in MEASURES
-        if improved(mid, last, measure, higher) or _direction(trends[measure], higher) > 0
-    ]
+    worse, helped = found["worse"], found["helped"]
     if worse:
         verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."
     elif helped:
