@@ -399,6 +399,36 @@ def first_row_candidates(
     )
 
 
+def one_epoch_apart(rows: list[dict], a: str, b: str) -> str:
+    """What one epoch buys under two conditions' settings (sweep result rows, each with its ``config``):
+    the digits, classifier score and Frechet distance after it, and how many steps of what size it took.
+    An epoch is the same 60,000 images under any batch size, so runs compared "after one epoch" can differ
+    by many times the number of steps."""
+    runs = {k: [r for r in rows if r["condition"] == k and r.get("score") is not None] for k in (a, b)}
+    scores = {k: [r["score"] for r in runs[k]] for k in runs}
+    parts = []
+    for k, judged in runs.items():
+        config = judged[0]["config"]
+        parts.append(
+            f"{k} ({len(judged)} seeds; {judged[0]['steps']:,} steps of batch {config['batch_size']}, Adam "
+            f"{config['lr']:g}) covers {_span([r['modes'] for r in judged], 'd')} digits, classifier score "
+            f"{_span(scores[k], '.2f')}, Frechet {_span([r['frechet'] for r in judged], '.0f')}"
+        )
+    lead, other = sorted(runs, key=lambda k: min(scores[k]), reverse=True)
+    if min(scores[lead]) > max(scores[other]):
+        first, second = runs[lead][0], runs[other][0]
+        steps, lr = first["steps"] / second["steps"], first["config"]["lr"] / second["config"]["lr"]
+        ending = (
+            f"Every {lead} run scores above every {other} run. Both saw each training image once; {lead} took "
+            f"{steps:.1f}x as many steps, at {lr:.1f}x "
+            'the learning rate. So "after one epoch" is no common yardstick: compare runs by steps and step size. '
+            "With both changed at once, these runs cannot say which of the two matters more."
+        )
+    else:
+        ending = "Their classifier scores overlap: these seeds do not separate what one epoch buys under the two."
+    return "After one epoch, " + "; ".join(parts) + ". " + ending
+
+
 def average_lag(rows: list[dict], condition: str = "ema", control: str = "control") -> str:
     """What a sweep's averaged generator is after its run: how much of it is still the early generator (the
     decay's arithmetic), and how far its raw game drifted from the control's seeds (both from ``rows``)."""

@@ -347,11 +347,41 @@ def test_the_readme_states_what_the_first_row_sweep_shows():
     ]
     histories = sweeps.histories(folder, rows)
     for row in rows:  # log_every = 1: one line per step of the epoch
-        assert [w["step"] for w in histories[row["run"].removeprefix("runs/")]["steps"]] == list(
-            range(1, row["steps"] + 1)
-        )
+        assert [w["step"] for w in histories[claims.run_key(row)]["steps"]] == list(range(1, row["steps"] + 1))
     readme = " ".join((ROOT / "README.md").read_text().split())
     sentence = claims.first_row_candidates(rows, histories, REPORT_LOG[0][1:])
     assert sentence in readme, sentence
     minutes = [row["seconds"] / 60 for row in rows]
     assert f"The {len(rows)} runs took {sum(minutes) / 60:.1f} hours of training" in readme
+
+
+def test_what_one_epoch_buys_is_said_with_the_steps_it_took():
+    def row(condition, score, steps, batch_size, lr):
+        config = {"batch_size": batch_size, "lr": lr}
+        return {"condition": condition, "score": score, "modes": 10, "frechet": 30.0, "steps": steps, "config": config}
+
+    apart = [row("big", 1.4, 234, 256, 1e-4), row("big", 1.6, 234, 256, 1e-4), row("small", 6.4, 1875, 32, 3e-4)]
+    sentence = claims.one_epoch_apart(apart, "big", "small")
+    assert (
+        "big (2 seeds; 234 steps of batch 256, Adam 0.0001) covers 10 digits, classifier score 1.40 to 1.60" in sentence
+    )
+    assert "Every small run scores above every big run" in sentence and "8.0x as many steps, at 3.0x" in sentence
+    overlapping = [
+        row("big", 5.0, 234, 256, 1e-4),
+        row("small", 4.0, 1875, 32, 3e-4),
+        row("small", 6.0, 1875, 32, 3e-4),
+    ]
+    sentence = claims.one_epoch_apart(overlapping, "big", "small")
+    assert "overlap" in sentence and "yardstick" not in sentence
+
+
+def test_the_committed_first_row_sweep_shows_one_epoch_is_no_yardstick():
+    from dcgan_lessons import sweeps
+
+    rows, _ = sweeps.load_sweep(ROOT / "sweeps" / "first_row")
+    sentence = claims.one_epoch_apart(rows, "tutorial", "report_every_step")
+    tutorial = [r["score"] for r in rows if r["condition"] == "tutorial"]
+    report = [r["score"] for r in rows if r["condition"] == "report_every_step"]
+    assert max(tutorial) < min(report)  # the data the sentence reads as "every ... scores above every ..."
+    assert "Every report_every_step run scores above every tutorial run" in sentence
+    assert f"classifier score {min(tutorial):.2f} to {max(tutorial):.2f}" in sentence
