@@ -162,20 +162,28 @@ def _direction(trend: dict, higher_is_better: bool) -> int:
 
 def more_epochs(rows: list[dict]) -> dict:
     """What more epochs did to each judged measure (:data:`MEASURES`): the last epoch against the best
-    (:func:`later_worse`), the second half's trend (:func:`trend`), and the names of the measures that got
-    worse (either test) and of those that improved (the second half's gain beyond the noise, or its trend)."""
+    (:func:`later_worse`), the second half's trend (:func:`trend`), the names of the measures that got worse
+    (either test) and of those that improved (the second half's gain beyond its bootstrap noise, or its trend),
+    and for each improved one why (``"why"``: a clause naming both tests' results)."""
     mid, last = rows[len(rows) // 2], rows[-1]
     tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
     trends = {measure: trend(rows, measure) for measure, _, _ in MEASURES}
     worse = [
         name for measure, higher, name in MEASURES if tests[measure]["worse"] or _direction(trends[measure], higher) < 0
     ]
-    helped = [
-        name
-        for measure, higher, name in MEASURES
-        if name not in worse and (improved(mid, last, measure, higher) or _direction(trends[measure], higher) > 0)
-    ]
-    return {"tests": tests, "trends": trends, "worse": worse, "helped": helped}
+    why = {}
+    for measure, higher, name in MEASURES:
+        gain, noise = _gain(mid, last, measure, higher)
+        trending = _direction(trends[measure], higher) > 0
+        if name in worse or not (trending or gain > noise):
+            continue
+        versus = "exceeds" if gain > noise else "is within"
+        gained = f"its gain, {gain:.2f}, {versus} twice the combined bootstrap error, {noise:.2f}"
+        if trending:
+            why[name] = f"its trend line excludes zero, {'and' if gain > noise else 'though'} {gained}"
+        else:
+            why[name] = f"{gained}, though its trend line does not exclude zero"
+    return {"tests": tests, "trends": trends, "worse": worse, "helped": list(why), "why": why}
 
 
 def quality_over_epochs(rows: list[dict]) -> str:
@@ -191,7 +199,11 @@ def quality_over_epochs(rows: list[dict]) -> str:
         f"Over {len(rows)} epochs the Frechet distance went from {first['frechet']:.1f} (epoch {first['epoch']}) "
         f"to {mid['frechet']:.1f} (epoch {mid['epoch']}) and {last['frechet']:.1f} (epoch {last['epoch']}); "
         f"the classifier score from {first['score']:.2f} to {mid['score']:.2f} and {last['score']:.2f}. "
-        + ("Every epoch drew all ten digits." if all(r["modes"] == 10 for r in rows) else "Some epochs missed a digit.")
+        + (
+            "At every epoch's end the judge found all ten digits."
+            if all(r["modes"] == 10 for r in rows)
+            else "At some epoch's end the judge missed a digit."
+        )
     ]
     found = more_epochs(rows)
     for measure, higher, name in MEASURES:
@@ -220,8 +232,9 @@ def quality_over_epochs(rows: list[dict]) -> str:
         verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."
     elif helped:
         verdict = (
-            f"No measure got worse by more than its noise, and the second half of the run (epoch {mid['epoch']} to "
-            f"{last['epoch']}) still improved the {' and the '.join(helped)} beyond it: here more epochs helped."
+            f"No measure got worse by more than its noise, and from epoch {mid['epoch']} to {last['epoch']} "
+            + improvements(found)
+            + ": here more epochs helped."
         )
     else:
         verdict = (
@@ -231,10 +244,15 @@ def quality_over_epochs(rows: list[dict]) -> str:
     return " ".join([*lines, verdict])
 
 
-def improved(before: dict, after: dict, measure: str, higher_is_better: bool) -> bool:
-    """Whether ``after`` is better than ``before`` on ``measure`` by more than twice their combined error."""
+def improvements(found: dict) -> str:
+    """The measures :func:`more_epochs` found improved, each with why: "the X improved (its trend ...)"."""
+    return " and ".join(f"the {name} improved ({reason})" for name, reason in found["why"].items())
+
+
+def _gain(before: dict, after: dict, measure: str, higher_is_better: bool) -> tuple[float, float]:
+    """How much better ``after`` is than ``before`` on ``measure``, and twice their combined standard error."""
     gain = after[measure] - before[measure] if higher_is_better else before[measure] - after[measure]
-    return gain > 2 * math.hypot(before[f"{measure}_se"], after[f"{measure}_se"])
+    return gain, 2 * math.hypot(before[f"{measure}_se"], after[f"{measure}_se"])
 
 
 def _span(values: list[float], spec: str = ".3f") -> str:
@@ -418,11 +436,12 @@ def one_epoch_apart(rows: list[dict], a: str, b: str) -> str:
     if min(scores[lead]) > max(scores[other]):
         first, second = runs[lead][0], runs[other][0]
         steps, lr = first["steps"] / second["steps"], first["config"]["lr"] / second["config"]["lr"]
+        batch = second["config"]["batch_size"] / first["config"]["batch_size"]
         ending = (
-            f"Every {lead} run scores above every {other} run. Both saw each training image once; {lead} took "
-            f"{steps:.1f}x as many steps, at {lr:.1f}x "
-            'the learning rate. So "after one epoch" is no common yardstick: compare runs by steps and step size. '
-            "With both changed at once, these runs cannot say which of the two matters more."
+            f"Every {lead} run scores above every {other} run. Both made one pass over the training set, yet one "
+            f"epoch meant {steps:.1f}x the updates for {lead}, at {lr:.1f}x the learning rate, with batches "
+            f'{batch:g}x smaller. So "after one epoch" is no common yardstick; and since these runs change all three '
+            "at once, they cannot say which of them matters."
         )
     else:
         ending = "Their classifier scores overlap: these seeds do not separate what one epoch buys under the two."
@@ -532,8 +551,13 @@ def losses_against_quality(rows: list[dict]) -> str:
     if max(abs(with_g), abs(with_d)) < 0.7:
         reading = "on this run the losses do not order the epochs as the judge does."
     else:
-        time = "as time alone does too" if abs(with_time) >= 0.7 else "though time alone does not"
-        reading = f"on this run the losses happen to order the epochs much as the judge does, {time}."
+        time = (
+            f"but so does the epoch number alone ({with_time:+.2f}), so the agreement may only mean that all three "
+            "drift with training time"
+            if abs(with_time) >= 0.7
+            else "though the epoch number alone does not"
+        )
+        reading = f"on this run the losses order the epochs much as the judge does, {time}."
     return (
         f"Across the {len(rows)} epochs, the Frechet distance has a rank correlation of {with_g:+.2f} with the "
         f"epoch's mean g_loss and {with_d:+.2f} with its d_loss, and {with_time:+.2f} with the epoch number itself: "
