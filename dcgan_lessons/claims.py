@@ -423,6 +423,9 @@ def one_epoch_apart(rows: list[dict], a: str, b: str) -> str:
     An epoch is the same 60,000 images under any batch size, so runs compared "after one epoch" can differ
     by many times the number of steps."""
     runs = {k: [r for r in rows if r["condition"] == k and r.get("score") is not None] for k in (a, b)}
+    missing = [k for k, judged in runs.items() if not judged]
+    if missing:
+        return f"One epoch of {a} and of {b} cannot be set side by side: no judged run of {' or '.join(missing)} here."
     scores = {k: [r["score"] for r in runs[k]] for k in runs}
     parts = []
     for k, judged in runs.items():

@@ -380,6 +380,7 @@ def test_what_one_epoch_buys_is_said_with_the_steps_it_took():
     ]
     sentence = claims.one_epoch_apart(overlapping, "big", "small")
     assert "overlap" in sentence and "yardstick" not in sentence
+    assert "no judged run of small here" in claims.one_epoch_apart(apart[:2], "big", "small")
 
 
 def test_the_committed_first_row_sweep_shows_one_epoch_is_no_yardstick():

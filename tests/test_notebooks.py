@@ -105,6 +105,7 @@ def test_notebook_08_reads_the_sweeps_its_parameters_name(tmp_path):
     assert f"{folders['stabilisers']}: 6 runs, 2 conditions" in shown
     assert "3 of the 4 differences from the control hold up" in shown  # ema against the control only
     assert "tutorial (3 seeds, 234 steps an epoch)" in shown and "report_every_step (" not in shown
+    assert "no judged run of report_every_step here" in shown
 
 
 def test_the_training_notebooks_parameters_reach_make_config():
