@@ -139,13 +139,16 @@ def trend(rows: list[dict], measure: str) -> dict:
     """The straight-line trend of ``measure`` over the second half of a run's epochs (least squares), per 10
     epochs, with a 95% t interval from the spread of the epochs around the line, which holds both the
     judge's sampling noise and the generator's own wandering from epoch to epoch.
-    {"first", "last", "slope", "low", "high"}; the interval is None below four epochs."""
+    {"first", "last", "slope", "low", "high"}; the interval is None below four epochs, the slope below two."""
     half = rows[len(rows) // 2 :]
     x = np.array([r["epoch"] for r in half], dtype=np.float64)
     y = np.array([r[measure] for r in half], dtype=np.float64)
+    result = {"first": int(x[0]), "last": int(x[-1]), "slope": None, "low": None, "high": None}
+    if len(half) < 2:
+        return result  # one epoch draws no line
     sxx = ((x - x.mean()) ** 2).sum()
     slope = ((x - x.mean()) * (y - y.mean())).sum() / sxx
-    result = {"first": int(x[0]), "last": int(x[-1]), "slope": 10 * slope, "low": None, "high": None}
+    result["slope"] = 10 * slope
     if len(half) >= 4:
         residual = y - y.mean() - slope * (x - x.mean())
         width = t_quantile(len(half) - 2) * math.sqrt((residual**2).sum() / (len(half) - 2) / sxx)
