@@ -98,12 +98,18 @@ def loss_trend(history: dict, name: str = "This run") -> str:
     return f"{name}: {span}, {verdict}."
 
 
+def over_represented(rows: list[dict]) -> list[dict]:
+    """The switches of :func:`dcgan_lessons.analysis.transition_excess` that happen significantly more often
+    than chance, in its order (most over-represented first)."""
+    return [r for r in rows if r["significant"] and r["ratio"] > 1]
+
+
 def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
     """The switches over-represented against chance (:func:`dcgan_lessons.analysis.transition_excess`),
     and where the ``watch`` switches stand."""
     if not rows:
         return "No z switched digit, so no switch can be over-represented."
-    strong = [r for r in rows if r["significant"] and r["ratio"] > 1]
+    strong = over_represented(rows)
     named = ", ".join(
         f"{r['switch']} ({r['ratio']:.1f}x, {r['observed']} against {r['expected']:.0f})" for r in strong[:6]
     )
@@ -117,7 +123,7 @@ def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -
         if r is None:
             continue
         rank = rows.index(r) + 1
-        verdict = "significantly over-represented" if r["significant"] and r["ratio"] > 1 else "not significant"
+        verdict = "significantly over-represented" if r in strong else "not significant"
         lines.append(
             f"{key}: {r['observed']} switches against {r['expected']:.0f} expected, {r['ratio']:.2f}x chance "
             f"(rank {rank} of {len(rows)}, p = {r['p']:.2g}): {verdict}."
@@ -184,6 +190,8 @@ def more_epochs(rows: list[dict]) -> dict:
         gained = f"its gain, {gain:.2f}, {versus} twice the combined bootstrap error, {noise:.2f}"
         if trending:
             why[name] = f"its trend line excludes zero, {'and' if gain > noise else 'though'} {gained}"
+        elif trends[measure]["low"] is None:
+            why[name] = f"{gained}, though its second half has too few epochs for a trend interval"
         else:
             why[name] = f"{gained}, though its trend line does not exclude zero"
     return {"tests": tests, "trends": trends, "worse": worse, "helped": list(why), "why": why}
@@ -196,12 +204,11 @@ def quality_over_epochs(rows: list[dict]) -> str:
     half of the run still trends either way (:func:`trend`)."""
     if len(rows) < 2:
         return "One judged epoch is not enough to say whether more epochs help."
-    first, last = rows[0], rows[-1]
+    last = rows[-1]
     mid = rows[len(rows) // 2]
     lines = [
-        f"Over {len(rows)} epochs the Frechet distance went from {first['frechet']:.1f} (epoch {first['epoch']}) "
-        f"to {mid['frechet']:.1f} (epoch {mid['epoch']}) and {last['frechet']:.1f} (epoch {last['epoch']}); "
-        f"the classifier score from {first['score']:.2f} to {mid['score']:.2f} and {last['score']:.2f}. "
+        f"Over {len(rows)} epochs the Frechet distance went {_from_to(rows, 'frechet', '.1f', with_epochs=True)}; "
+        f"the classifier score {_from_to(rows, 'score', '.2f')}. "
         + (
             "At every epoch's end the judge found all ten digits."
             if all(r["modes"] == 10 for r in rows)
@@ -233,6 +240,8 @@ def quality_over_epochs(rows: list[dict]) -> str:
     worse, helped = found["worse"], found["helped"]
     if worse:
         verdict = f"So on this run more epochs made the {' and the '.join(worse)} worse, beyond the noise."
+    elif mid is last:
+        verdict = f"No measure got worse, but {len(rows)} epochs are too few to say whether the later ones helped."
     elif helped:
         verdict = (
             f"No measure got worse by more than its noise, and from epoch {mid['epoch']} to {last['epoch']} "
@@ -245,6 +254,14 @@ def quality_over_epochs(rows: list[dict]) -> str:
             f"{last['epoch']}: the extra epochs neither helped nor hurt."
         )
     return " ".join([*lines, verdict])
+
+
+def _from_to(rows: list[dict], measure: str, spec: str, with_epochs: bool = False) -> str:
+    """``measure`` at the first, the middle and the last epoch as "from A to B and C" (the middle left out
+    when it is the last)."""
+    picked = [rows[0], rows[len(rows) // 2], rows[-1]][: 2 if len(rows) == 2 else 3]
+    said = [f"{r[measure]:{spec}}" + (f" (epoch {r['epoch']})" if with_epochs else "") for r in picked]
+    return f"from {said[0]} to " + " and ".join(said[1:])
 
 
 def improvements(found: dict) -> str:

@@ -52,7 +52,8 @@ def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_he
     assert "No measure got worse" in claims.quality_over_epochs(improving)
     # three epochs in the second half: no trend interval, so the gain beyond the bootstrap noise decides alone
     assert claims.more_epochs(improving)["why"]["Frechet distance"] == (
-        "its gain, 3.00, exceeds twice the combined bootstrap error, 1.41, though its trend line does not exclude zero"
+        "its gain, 3.00, exceeds twice the combined bootstrap error, 1.41, though its second half has too few epochs "
+        "for a trend interval"
     )
     degrading = epoch_rows([40, 10, 6, 5, 9, 14], [6.0, 7.5, 8.2, 8.4, 8.0, 7.5])
     sentence = claims.quality_over_epochs(degrading)
@@ -75,7 +76,10 @@ def test_a_slow_drift_within_the_noise_of_the_best_epoch_is_caught_by_the_trend(
     assert "more epochs made the Frechet distance worse" in sentence
     assert claims.trend(drifting[:6], "frechet")["low"] is None  # three epochs: no interval, no verdict
     assert claims.trend(drifting[:2], "frechet")["slope"] is None  # one epoch in the second half: no line
-    assert "getting worse" not in claims.quality_over_epochs(drifting[:2])  # and no 0/0 warning on the way
+    two = claims.quality_over_epochs(drifting[:2])
+    assert "getting worse" not in two  # and no 0/0 warning on the way
+    assert "went from 40.0 (epoch 1) to 10.0 (epoch 2);" in two and "from 6.00 to 7.00." in two
+    assert "2 epochs are too few to say whether the later ones helped" in two and "to 2" not in two
 
 
 def test_over_represented_switches_are_named_and_the_watched_one_judged():
@@ -145,7 +149,7 @@ def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
     frechet = claims.later_worse(committed_epochs, "frechet", higher_is_better=False)
     mid = committed_epochs[len(committed_epochs) // 2]
     last = committed_epochs[-1]
-    strong = [r for r in excess.values() if r["significant"] and r["ratio"] > 1]  # most over-represented first
+    strong = claims.over_represented(list(excess.values()))
     zero_eight = excess["0->8"]
     phrases = [
         f"0 -> 8 is {zero_eight['ratio']:.1f}x chance (p = {zero_eight['p']:.2g}, "
