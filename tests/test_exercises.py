@@ -156,7 +156,7 @@ WRONG = [
         "def verdict(low, high, lower):\n    return 'helps' if low > 0 else 'hurts' if high < 0 else \"can't tell\"",
         "the whole interval is below 0",
     ),
-    ("ex20", 'ink_prediction = "less"', "so the straight path has more ink"),
+    ("ex20", 'ink_prediction = "less"', "so the straight path has the same ink"),
     ("ex20", 'ink_prediction = "fainter"', "answer with one of 'more', 'less', 'the same'"),
     ("ex16", "def slerp_by_hand(a, b, t):\n    return dl.latent.slerp(a, b, 1 - t)", "you went from z1 to z0"),
     (

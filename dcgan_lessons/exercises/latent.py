@@ -115,7 +115,7 @@ with a 95% interval, and tells you whether your reasoning held; if it did not, f
     {solution}
     """,
     solution="""
-    ink_prediction = "more"  # measured on the reference run; another generator may differ
+    ink_prediction = "the same"  # measured on the 35-epoch reference run; another generator may differ
     """,
     hint="Geometry says the midpoint is inside the shell; it does not say what the generator draws there. Scale one "
     "z by 0.71 and compare the mean pixel value with the original.",
