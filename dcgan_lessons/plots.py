@@ -39,14 +39,56 @@ def figures_dir() -> Path:
     return folder
 
 
-def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
+SOURCES_KEY = "dcgan-lessons-sources"  # a PNG text field: the data files a figure was drawn from, with their hashes
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_name(path: Path, root: Path) -> str:
+    """A source's name as stored: relative to the project (the figures folder's parent) when inside it."""
+    resolved = path.resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(resolved)
+
+
+def save_figure(
+    fig, name: str, folder: str | os.PathLike | None = None, sources: Sequence[str | os.PathLike] = ()
+) -> Path:
     """Save a matplotlib figure as ``<name>.png`` in :func:`figures_dir` (atomically), for the README
-    and slides; returns the path. ``name`` is a stable id such as ``"02_generator_shapes"``."""
+    and slides; returns the path. ``name`` is a stable id such as ``"02_generator_shapes"``.
+
+    ``sources`` are the data files the figure is drawn from (a run's ``snapshots.npz``, a sweep's
+    ``results.json``): their SHA-256 goes into the PNG, so a test can tell a figure older than its data."""
+    import json
+
     from .files import write_with
 
-    path = Path(folder or figures_dir()) / f"{name}.png"
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
+    folder = Path(folder or figures_dir())
+    path = folder / f"{name}.png"
+    root = folder.resolve().parent
+    metadata = (
+        {SOURCES_KEY: json.dumps({_source_name(Path(s), root): file_digest(s) for s in sources})} if sources else {}
+    )
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata=metadata))
     return path
+
+
+def figure_sources(path: str | os.PathLike) -> dict[str, str]:
+    """The data files a saved figure says it was drawn from, with their SHA-256 (empty if it names none)."""
+    import json
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return json.loads(image.text.get(SOURCES_KEY, "{}"))
 
 
 def _axes(ax):

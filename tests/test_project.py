@@ -58,6 +58,52 @@ def test_save_figure_writes_a_png(tmp_path):
     assert path == tmp_path / "00_test.png" and path.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_save_figure_records_the_data_it_was_drawn_from(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dcgan_lessons.plots import figure_sources, file_digest, save_figure
+
+    import matplotlib.pyplot as plt
+
+    data = tmp_path / "data.json"
+    data.write_text("[1, 2, 3]")
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    path = save_figure(fig, "00_test", folder=tmp_path / "figures", sources=[data])
+    assert figure_sources(path) == {"data.json": file_digest(data)}
+    data.write_text("[1, 2, 4]")
+    assert figure_sources(path)["data.json"] != file_digest(data)
+    assert figure_sources(save_figure(fig, "00_plain", folder=tmp_path)) == {}
+
+
+# Committed figures drawn from committed data, and the file each must name: a figure made before its data
+# changed (or made in quick settings, which save elsewhere) fails the test below.
+DRAWN_FROM = {
+    **{
+        name: "reference-run/snapshots.npz"
+        for name in ("06_judge_metrics", "06_losses_vs_report", "06_mode_coverage", "06_switching", "06_zero_to_eight")
+    },
+}
+
+
+def test_committed_figures_are_drawn_from_the_committed_data():
+    from dcgan_lessons.plots import figure_sources, file_digest
+
+    stale = []
+    for path in sorted((ROOT / "figures").glob("*.png")):
+        sources = figure_sources(path)
+        if path.stem in DRAWN_FROM and DRAWN_FROM[path.stem] not in sources:
+            stale.append(f"{path.name} does not say it was drawn from {DRAWN_FROM[path.stem]}")
+        for name, digest in sources.items():
+            source = ROOT / name
+            if not name.startswith("/") and (not source.is_file() or file_digest(source) != digest):
+                stale.append(f"{path.name} was drawn from another {name} than the committed one")
+    assert not stale, "re-execute the notebook that draws each figure (dcgan-lessons notebooks NB):\n" + "\n".join(
+        stale
+    )
+
+
 def test_quick_runs_keep_their_figures_out_of_the_project(monkeypatch, tmp_path):
     from dcgan_lessons import plots
 
