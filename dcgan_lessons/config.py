@@ -55,6 +55,11 @@ class TrainConfig:
     )
     spectral_norm: bool = setting(False, "spectral normalization on D's weight layers (Miyato et al. 2018)")
     ema: float | None = setting(None, "keep an exponential moving average of G's weights with this decay, e.g. 0.999")
+    ema_debiased: bool = setting(
+        False,
+        "with --ema: start the average from nothing and divide by 1 - decay^t, as Adam does (the untrained G weighs "
+        "nothing), and average batch normalization's statistics too (the average draws with statistics of its own)",
+    )
     preset: str = setting("report", "base settings that the flags change", choices=tuple(PRESETS))
 
     def __post_init__(self):
@@ -74,7 +79,7 @@ class TrainConfig:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 problems.append(f"{name} must be a finite number, got {value!r}")
-        for name in ("xla", "d_input_bn", "spectral_norm"):
+        for name in ("xla", "d_input_bn", "spectral_norm", "ema_debiased"):
             if not isinstance(getattr(self, name), bool) and not (name == "xla" and self.xla is None):
                 problems.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
@@ -87,6 +92,8 @@ class TrainConfig:
             problems.append(f"d_lr must be positive, got {self.d_lr!r}")
         if self.ema is not None and not 0 < self.ema < 1:
             problems.append(f"ema (the averaging decay) must be in (0, 1), e.g. 0.999, got {self.ema!r}")
+        if self.ema_debiased and self.ema is None:
+            problems.append("ema_debiased changes the generator's average: give its decay too, e.g. ema 0.999")
         if not 0 <= self.beta_1 < 1:
             problems.append(f"beta_1 must be in [0, 1), got {self.beta_1!r}")
         if not self.alpha >= 0:

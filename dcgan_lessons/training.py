@@ -169,19 +169,38 @@ class Record:
 class GeneratorAverage:
     """An exponential moving average of the generator's weights (Yazici et al. 2019), updated after
     every step: a copy of the generator that only reads the game's weights, so the raw run is the same
-    with or without it. Batch normalization's running statistics are copied, not averaged."""
+    with or without it. Batch normalization's running statistics are copied from the raw generator.
 
-    def __init__(self, generator: keras.Model, decay: float):
+    ``debiased``: the average starts from nothing and is divided by ``1 - decay**t`` after ``t`` steps, as
+    Adam corrects its moments, so the untrained generator weighs nothing and the average has no start-up
+    lag; batch normalization's statistics are averaged like the weights, so the averaged weights draw
+    with statistics that belong to them."""
+
+    def __init__(self, generator: keras.Model, decay: float, debiased: bool = False):
         self.model = keras.models.clone_model(generator)
         self.model.set_weights(generator.get_weights())
+        self.debiased = debiased
         pairs = list(zip(self.model.weights, generator.weights, strict=True))
+        self.sums = [tf.Variable(tf.zeros_like(raw), trainable=False) for raw in generator.weights] if debiased else []
+        self.count = tf.Variable(0.0, trainable=False)  # steps averaged so far
 
         @tf.function
         def update():
-            for average, raw in pairs:
-                average.assign(decay * average + (1 - decay) * raw if raw.trainable else raw)
+            self.count.assign_add(1.0)
+            if debiased:
+                correction = 1.0 - tf.pow(tf.constant(decay, tf.float32), self.count)
+                for total, (average, raw) in zip(self.sums, pairs, strict=True):
+                    total.assign(decay * total + (1 - decay) * raw)
+                    average.assign(total / tf.cast(correction, total.dtype))
+            else:
+                for average, raw in pairs:
+                    average.assign(decay * average + (1 - decay) * raw if raw.trainable else raw)
 
         self.update = update
+
+    def state(self) -> list:
+        """What a resumed run needs to continue the average exactly: its weights, running sums and step count."""
+        return [*self.model.weights, *self.sums, self.count]
 
 
 class TrainingDiverged(RunError):
@@ -300,7 +319,7 @@ def save_checkpoint(
     moment the epoch counts as finished. Every other file of the run folder can be rebuilt from it."""
     arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(gan.training_state())}
     if average:
-        arrays |= {f"ema{i:04d}": np.asarray(w) for i, w in enumerate(average.model.get_weights())}
+        arrays |= {f"ema{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(average.state())}
         arrays["snapshot_images_ema"] = np.stack(record.snapshot_images_ema)
     write_npz(
         checkpoint_path(run_dir, epochs_done),
@@ -323,7 +342,10 @@ def load_checkpoint(path: Path, gan: DCGAN, average: GeneratorAverage | None = N
             for i, variable in enumerate(state):
                 variable.assign(data[f"v{i:04d}"])
             if average:
-                average.model.set_weights([data[f"ema{i:04d}"] for i in range(len(average.model.weights))])
+                for i, variable in enumerate(average.state()):
+                    name = f"ema{i:04d}"
+                    if name in data.files:  # a checkpoint made before the average kept its step count lacks it
+                        variable.assign(data[name])
             return Record(
                 history=json.loads(str(data["history"])),
                 noise=data["noise"],
@@ -561,7 +583,7 @@ def _train_locked(
     custom: list[str],
     speed: dict,
 ) -> Run:
-    average = GeneratorAverage(gan.generator, config.ema) if config.ema else None
+    average = GeneratorAverage(gan.generator, config.ema, config.ema_debiased) if config.ema else None
     if first_epoch:
         record = load_checkpoint(checkpoints(run_dir)[first_epoch], gan, average)
         write_run_files(run_dir, gan, record, first_epoch, average)  # repairs a folder a kill left half-written
