@@ -55,3 +55,33 @@ def test_the_debiased_average_resumes_exactly(tmp_path):
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert np.array_equal(whole.snapshots(ema=True).images, resumed.snapshots(ema=True).images)
     assert not np.array_equal(whole.snapshots(ema=True).images[-1], whole.snapshots().images[-1])
+
+
+def test_paired_differences_are_averaged_minus_raw_per_seed():
+    from dcgan_lessons.averaging import MEASURES, paired
+
+    rows = [
+        {"raw": dict.fromkeys(MEASURES, 0.5), "averaged": {**dict.fromkeys(MEASURES, 0.5), "frechet": 0.5 - d}}
+        for d in (0.1, 0.2, 0.3)
+    ]
+    compared = paired(rows)
+    assert compared["frechet"]["differences"] == [-0.1, -0.2, -0.3] and compared["frechet"]["lower_in"] == 3
+    assert compared["frechet"]["mean"] == pytest.approx(-0.2)
+    assert compared["frechet"]["ci_low"] == pytest.approx(-0.2 - 4.302653 * 0.1 / 3**0.5, abs=1e-5)
+    assert compared["score"]["differences"] == [0.0, 0.0, 0.0] and compared["score"]["lower_in"] == 0
+
+
+@pytest.mark.slow
+def test_side_by_side_judges_both_generators_of_one_run_on_its_last_part(tmp_path):
+    from dcgan_lessons.averaging import side_by_side, window_start
+
+    assert window_start(np.array([0, 4, 8, 12]), 1 / 3) == 2 and window_start(np.array([0, 4, 8, 12]), 1.0) == 0
+    settings = {**QUICK, "ema": 0.9, "ema_debiased": True}
+    run = dl.train(dl.make_config(**settings), tmp_path / "run", mnist_dir=SLICE, verbose=0)
+    row = side_by_side(run, last_part=0.5)
+    steps = row["curves"]["steps"]
+    assert row["window"] == [steps[window_start(np.array(steps), 0.5)], steps[-1]] and row["decay"] == 0.9
+    for name in ("raw", "averaged"):
+        assert 0 <= row[name]["confident_switch_rate"] <= 1 and 0 <= row[name]["switching_z"] <= 1
+        assert row[name]["frechet"] > 0 and 1 <= row[name]["score"] <= 10
+    assert row["raw"] != row["averaged"]
