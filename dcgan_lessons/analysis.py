@@ -22,7 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from .files import write_json
-from .judge import CLASSES, MODE_SHARE, Judge, Judgement, load_judge, metrics_of, reference_metrics
+from .judge import (
+    CLASSES,
+    FRESH_SETS,
+    MODE_SHARE,
+    Judge,
+    Judgement,
+    digit_metrics,
+    fresh_sets,
+    load_judge,
+    metrics_of,
+    reference_metrics,
+    spread,
+)
 from .runs import Run, RunError, load_run
 
 CONFIDENT = 0.9  # a digit the judge gives at least this probability counts as confident
@@ -261,38 +273,33 @@ def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None, ema: b
     return RunAnalysis(run.path, steps, images, judged.labels.reshape(s, n), judged.confidence.reshape(s, n), snapshots)
 
 
-def epoch_quality(run: Run | str | os.PathLike, judge: Judge | None = None, rounds: int = 200) -> list[dict]:
-    """The judge's numbers at each finished epoch's last snapshot, each with its sampling noise.
+def epoch_quality(run: Run | str | os.PathLike, judge: Judge | None = None, sets: int = FRESH_SETS) -> list[dict]:
+    """The judge's numbers at each finished epoch's last snapshot (the run's fixed z), each with its noise.
 
-    ``score_se`` and ``frechet_se`` are bootstrap standard errors over the snapshot's N digits (``rounds``
-    resamples, seed 0): how much the number would move with another N digits from the same generator.
-    A later epoch is worse than an earlier one only by more than about twice their combined error."""
+    ``score_sd`` and ``frechet_sd`` are the standard deviations of those numbers over ``sets`` sets of N
+    fresh z of the run's final generator (:func:`dcgan_lessons.judge.fresh_sets`, N the snapshot's size):
+    how much one N-digit number moves with other z. A run keeps only its final generator, so the same
+    noise stands for every epoch: an estimate, fair where the epochs draw digits of similar quality."""
     run = run if isinstance(run, Run) else load_run(run)
     snaps = run.snapshots()
     steps_per_epoch = run.config["steps_per_epoch"]
     judge = judge or load_judge()
-    reference = judge.reference()
-    rng = np.random.default_rng(0)
+    noise = fresh_sets(run.generator(), snaps.images.shape[1], sets, judge)
+    sd = {f"{key}_sd": round(spread(noise, key)[1], 6) for key in ("score", "frechet")}
     rows = []
     for row in run.history["epochs"]:
         end = row["epoch"] * steps_per_epoch
         index = int(np.searchsorted(snaps.steps, end, side="right")) - 1
         if index < 0 or snaps.steps[index] <= end - steps_per_epoch:
             continue  # no snapshot inside this epoch
-        judged = judge(np.asarray(snaps.images[index]))
-        n = len(judged.probs)
-        resampled = [
-            metrics_of(Judgement(judged.probs[pick], judged.features[pick]), reference)
-            for pick in rng.integers(0, n, size=(rounds, n))
-        ]
-        metrics = metrics_of(judged, reference)
+        metrics = digit_metrics(np.asarray(snaps.images[index]), judge)
         rows.append(
             {
                 "epoch": row["epoch"],
                 "step": int(snaps.steps[index]),
+                "n": metrics["n"],
                 **{k: metrics[k] for k in ("modes", "score", "frechet", "confidence")},
-                "score_se": round(float(np.std([m["score"] for m in resampled], ddof=1)), 6),
-                "frechet_se": round(float(np.std([m["frechet"] for m in resampled], ddof=1)), 6),
+                **sd,
                 "d_loss": row["d_loss"],
                 "g_loss": row["g_loss"],
             }

@@ -132,13 +132,47 @@ def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -
 
 
 def later_worse(rows: list[dict], measure: str, higher_is_better: bool) -> dict:
-    """Is the last epoch worse on ``measure`` than the run's best epoch, by more than twice their combined
-    standard error (``measure + "_se"``)? {"best", "last", "gap", "noise", "worse"}: gap > 0 means worse."""
+    """Is the last epoch worse on ``measure`` than the run's best epoch, by more than twice the noise of a
+    difference of two such numbers (each with its standard deviation ``measure + "_sd"`` over fresh z)?
+    {"best", "last", "gap", "noise", "worse"}: gap > 0 means worse."""
     pick = max if higher_is_better else min
     best, last = pick(rows, key=lambda r: r[measure]), rows[-1]
     gap = (best[measure] - last[measure]) if higher_is_better else (last[measure] - best[measure])
-    noise = 2 * math.hypot(best[f"{measure}_se"], last[f"{measure}_se"])
+    noise = 2 * math.hypot(best[f"{measure}_sd"], last[f"{measure}_sd"])
     return {"best": best, "last": last, "gap": gap, "noise": noise, "worse": gap > noise}
+
+
+def expected_extreme(k: int) -> float:
+    """E[max of k independent standard normal draws]: how many standard deviations beyond their mean the best
+    of k equally good but noisy numbers lies on average (0 for one, 1.54 for 10, 2.04 for 30). Picking the
+    best of many noisy numbers picks luck."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    x = np.linspace(-12.0, 12.0, 24001)
+    below = 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x]))
+    density = k * np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi) * below ** (k - 1)
+    return float(np.sum(x * density) * (x[1] - x[0]))
+
+
+def picked_best(values: list[float], names: list[str], sd: float, higher_is_better: bool, what: str) -> str:
+    """The best of several noisy ``values`` (one ``what``, e.g. "Frechet distance", each named in ``names``)
+    against what luck alone gives: how far the best of that many draws with standard deviation ``sd`` lies
+    beyond their mean on average (:func:`expected_extreme`)."""
+    values = np.asarray(values, dtype=np.float64)
+    sign = 1 if higher_is_better else -1
+    best = int(np.argmax(sign * values))
+    beyond, luck = sign * (values[best] - values.mean()), expected_extreme(len(values)) * sd
+    word = "higher" if higher_is_better else "lower"
+    reading = (
+        "no more than luck alone gives (picking the best of many noisy numbers favours luck)"
+        if beyond <= luck
+        else f"more than luck alone gives, though about {luck:.2f} of it is luck all the same"
+    )
+    return (
+        f"The best {what}, {names[best]}'s {values[best]:.2f}, is {beyond:.2f} {word} than the mean of the "
+        f"{len(values)} values ({values.mean():.2f}); the best of {len(values)} draws with the standard deviation "
+        f"of one ({sd:.2f}, fresh z) lies {luck:.2f} beyond their mean on average, so this best is {reading}."
+    )
 
 
 def trend(rows: list[dict], measure: str) -> dict:
@@ -172,7 +206,7 @@ def _direction(trend: dict, higher_is_better: bool) -> int:
 def more_epochs(rows: list[dict]) -> dict:
     """What more epochs did to each judged measure (:data:`MEASURES`): the last epoch against the best
     (:func:`later_worse`), the second half's trend (:func:`trend`), the names of the measures that got worse
-    (either test) and of those that improved (the second half's gain beyond its bootstrap noise, or its trend),
+    (either test) and of those that improved (the second half's gain beyond its noise, or its trend),
     and for each improved one why (``"why"``: a clause naming both tests' results)."""
     mid, last = rows[len(rows) // 2], rows[-1]
     tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
@@ -187,7 +221,7 @@ def more_epochs(rows: list[dict]) -> dict:
         if name in worse or not (trending or gain > noise):
             continue
         versus = "exceeds" if gain > noise else "is within"
-        gained = f"its gain, {gain:.2f}, {versus} twice the combined bootstrap error, {noise:.2f}"
+        gained = f"its gain, {gain:.2f}, {versus} twice the noise of a difference, {noise:.2f}"
         if trending:
             why[name] = f"its trend line excludes zero, {'and' if gain > noise else 'though'} {gained}"
         elif trends[measure]["low"] is None:
@@ -200,8 +234,9 @@ def more_epochs(rows: list[dict]) -> dict:
 def quality_over_epochs(rows: list[dict]) -> str:
     """The report's "more epochs need not help", tested on a run's per-epoch judged numbers
     (:func:`dcgan_lessons.analysis.epoch_quality`): how the Frechet distance and classifier score moved,
-    whether the last epoch is worse than the best by more than the measurement noise, and whether the second
-    half of the run still trends either way (:func:`trend`)."""
+    whether the last epoch is worse than the best by more than the measurement noise (the final generator's
+    spread over fresh z), how much of the best is luck (:func:`picked_best`), and whether the second half of
+    the run still trends either way (:func:`trend`)."""
     if len(rows) < 2:
         return "One judged epoch is not enough to say whether more epochs help."
     last = rows[-1]
@@ -215,7 +250,14 @@ def quality_over_epochs(rows: list[dict]) -> str:
             else "At some epoch's end the judge missed a digit."
         )
     ]
+    lines.append(
+        f"Each is one draw of {last['n']} digits on the run's fixed z: on fresh z the final generator's Frechet "
+        f"distance moves by {last['frechet_sd']:.2f} (standard deviation) from set to set of {last['n']}, its "
+        f"classifier score by {last['score_sd']:.2f}. The run keeps no earlier generator, so that noise stands "
+        "for every epoch below."
+    )
     found = more_epochs(rows)
+    half = rows[len(rows) // 2 :]
     for measure, higher, name in MEASURES:
         t = found["tests"][measure]
         if t["best"] is t["last"]:
@@ -224,9 +266,13 @@ def quality_over_epochs(rows: list[dict]) -> str:
             verdict = "worse by more than the noise" if t["worse"] else "within the noise of it"
             lines.append(
                 f"The best {name} is epoch {t['best']['epoch']}'s ({t['best'][measure]:.2f}); the last epoch's "
-                f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}, twice the combined standard error "
-                f"{t['noise']:.2f})."
+                f"({t['last'][measure]:.2f}) is {verdict} (gap {t['gap']:.2f}; twice the noise of a difference of "
+                f"two epochs, {t['noise']:.2f})."
             )
+        if len(half) > 1 and any(r is t["best"] for r in half):
+            names = [f"epoch {r['epoch']}" for r in half]
+            what = f"{name} of epochs {half[0]['epoch']} to {half[-1]['epoch']}"
+            lines.append(picked_best([r[measure] for r in half], names, t["best"][f"{measure}_sd"], higher, what))
         s = found["trends"][measure]
         if s["low"] is not None:
             lines.append(
@@ -270,9 +316,9 @@ def improvements(found: dict) -> str:
 
 
 def _gain(before: dict, after: dict, measure: str, higher_is_better: bool) -> tuple[float, float]:
-    """How much better ``after`` is than ``before`` on ``measure``, and twice their combined standard error."""
+    """How much better ``after`` is than ``before`` on ``measure``, and twice the noise of their difference."""
     gain = after[measure] - before[measure] if higher_is_better else before[measure] - after[measure]
-    return gain, 2 * math.hypot(before[f"{measure}_se"], after[f"{measure}_se"])
+    return gain, 2 * math.hypot(before[f"{measure}_sd"], after[f"{measure}_sd"])
 
 
 def _span(values: list[float], spec: str = ".3f") -> str:

@@ -33,11 +33,17 @@ The metrics (:func:`digit_metrics`) on N digits, N = 500 for a run's snapshots:
 Like FID, the Frechet distance depends on N (fewer digits, larger distance), so compare runs at
 the same N, and compare them with :func:`reference_metrics`: the same numbers for N real test
 digits that are not in the reference half, the best a generator could hope for at that N.
+
+Each of these numbers is one draw: another N digits give another value. Two spreads say how far to trust
+one: :func:`real_sets` (N real digits, set after set: real digits are a band, not a line) and
+:func:`fresh_sets` (N digits from fresh z of the same generator: its own sampling noise, the ruler for
+comparing generators). :func:`spread` gives either as mean and standard deviation.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,6 +62,8 @@ REFERENCE_FILE = "judge_reference.npz"
 CLASSES = 10
 MODE_SHARE = 0.5  # a class counts as a covered mode with at least half of its fair share 1/10
 REFERENCE_SEED = 0  # splits the test set into a reference half and a held-out half
+REAL_SETS = 30  # sets of real digits that make their band
+FRESH_SETS = 30  # sets of fresh z that measure a generator's own sampling noise
 
 
 def judge_cache_dir(folder: str | os.PathLike | None = None) -> Path:
@@ -282,17 +290,52 @@ def digit_metrics(images: np.ndarray, judge: Judge | None = None) -> dict:
 
 def reference_metrics(n: int = 500, judge: Judge | None = None, mnist_dir: str | os.PathLike | None = None) -> dict:
     """The same numbers for ``n`` real test digits from the held-out half (not the reference half
-    the Frechet distance compares with): the line a generator is measured against, at the same N."""
+    the Frechet distance compares with): the line a generator is measured against, at the same N.
+    One set of them, the first of :func:`real_sets`: read it with their spread."""
+    return real_sets(n, 1, judge, mnist_dir)[0]
+
+
+def real_sets(
+    n: int = 500, sets: int = REAL_SETS, judge: Judge | None = None, mnist_dir: str | os.PathLike | None = None
+) -> list[dict]:
+    """:func:`digit_metrics` of ``sets`` sets of ``n`` real test digits, each drawn without replacement from
+    the held-out half (seeds 0, 1, ...). One set is one draw: its Frechet distance moves from set to set by
+    about as much as it differs from a good generator's, so real digits are a band (:func:`spread`)."""
     judge = judge or load_judge()
     folder = mnist_folder(mnist_dir)  # resolved here: the cache must not mix two folders
-    return _reference_metrics(n, judge, str(folder) if folder else None)
+    return [_real_set(n, seed, judge, str(folder) if folder else None) for seed in range(sets)]
 
 
 @cache
-def _reference_metrics(n: int, judge: Judge, mnist_dir: str | None) -> dict:
+def _real_set(n: int, seed: int, judge: Judge, mnist_dir: str | None) -> dict:
     test_images = load_mnist(mnist_dir).test_images
     held_out = reference_split(len(test_images))[1]
     if not 2 <= n <= len(held_out):
         raise ValueError(f"n must be between 2 and {len(held_out)} (the held-out real test digits), got {n}")
-    chosen = np.random.default_rng(REFERENCE_SEED).choice(held_out, n, replace=False)
+    chosen = np.random.default_rng(seed).choice(held_out, n, replace=False)
     return digit_metrics(test_images[np.sort(chosen)], judge)
+
+
+def fresh_sets(
+    generator, n: int = 500, sets: int = FRESH_SETS, judge: Judge | None = None, seed: int = 1
+) -> list[dict]:
+    """:func:`digit_metrics` of ``sets`` sets of ``n`` digits from fresh noise z ~ N(0, I) of one generator
+    (seeds ``seed``, ``seed + 1``, ...): the generator's own sampling noise at that N, the noise a comparison
+    of generators (or of one generator with itself) must beat."""
+    from .latent import decode
+
+    judge = judge or load_judge()
+    latent = generator.input_shape[-1]
+    return [
+        digit_metrics(decode(generator, np.random.default_rng(seed + k).standard_normal((n, latent))), judge)
+        for k in range(sets)
+    ]
+
+
+def spread(measured: Sequence[dict], key: str) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1) of one metric over several measurements of the same kind
+    (:func:`real_sets`, :func:`fresh_sets`): the band one such measurement falls in."""
+    values = np.array([m[key] for m in measured], dtype=np.float64)
+    if len(values) < 2:
+        raise ValueError(f"a spread needs at least two measurements, got {len(values)}")
+    return float(values.mean()), float(values.std(ddof=1))

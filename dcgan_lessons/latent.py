@@ -100,6 +100,23 @@ def decode(generator, z, batch_size: int = 256) -> np.ndarray:
     return to_uint8(np.concatenate(chunks))
 
 
+def random_pairs(count: int, pairs: int | None = None, seed: int = 0) -> np.ndarray:
+    """``pairs`` random pairs of indices below ``count``, (pairs, 2), each index at most once, so that no two
+    pairs share an end; None: as many as ``count`` allows (``count // 2``)."""
+    pairs = count // 2 if pairs is None else pairs
+    if not 1 <= pairs <= count // 2:
+        raise ValueError(f"pairs must be between 1 and {count // 2} (count // 2, disjoint pairs), got {pairs}")
+    return np.random.default_rng(seed).permutation(count)[: 2 * pairs].reshape(-1, 2)
+
+
+def path_digits(generator, noise, ends, steps: int = 11, method: str = "spherical") -> np.ndarray:
+    """The digits along the path between each pair of rows ``ends`` ((pairs, 2) indices) of ``noise``:
+    uint8 (pairs, steps, 28, 28), every path decoded in one go."""
+    noise = np.asarray(noise)
+    paths = np.concatenate([interpolate(noise[a], noise[b], steps, method) for a, b in ends])
+    return decode(generator, paths).reshape(len(ends), steps, 28, 28)
+
+
 def interpolation_images(generator, z0, z1, steps: int = 10, method: str = "spherical") -> np.ndarray:
     """The digits along the path from z0 to z1: uint8 (steps, 28, 28), ready for :func:`plots.tile`."""
     return decode(generator, interpolate(z0, z1, steps, method))

@@ -518,3 +518,21 @@ def plot_loss_plane(histories: dict[str, dict], report: tuple[float, float], nea
     )
     ax.legend(fontsize=8)
     return ax
+
+
+def mark_spread(fig, measured: Sequence[dict], label: str, color: str = "0.4", at: int | None = None):
+    """Several measurements of one kind on a :func:`plot_judge_metrics` figure, as their mean +- one standard
+    deviation: a band across the plot (real test digits, set after set), or with ``at`` an error bar at
+    that step (fresh z of one generator). One measurement is one draw; this shows how far they scatter."""
+    from .judge import spread
+
+    for ax, key in zip(fig.axes, ("score", "frechet", "confidence"), strict=True):
+        mean, sd = spread(measured, key)
+        text = f"{label} ({mean:.3g} ± {sd:.2g})"
+        if at is None:
+            ax.axhspan(mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
+            ax.axhline(mean, color=color, ls="--", lw=0.9, label=text)
+        else:
+            ax.errorbar([at], [mean], yerr=[sd], fmt="s", color=color, ms=4, capsize=3, label=text, zorder=3)
+        ax.legend(fontsize=8)
+    return fig

@@ -14,9 +14,9 @@ from tests.conftest import ROOT
 REFERENCE = ROOT / "reference-run"
 
 
-def epoch_rows(frechet: list[float], score: list[float], se: float = 0.5) -> list[dict]:
+def epoch_rows(frechet: list[float], score: list[float], sd: float = 0.5) -> list[dict]:
     return [
-        {"epoch": e, "modes": 10, "frechet": f, "frechet_se": se, "score": s, "score_se": se / 10}
+        {"epoch": e, "n": 500, "modes": 10, "frechet": f, "frechet_sd": sd, "score": s, "score_sd": sd / 10}
         for e, (f, s) in enumerate(zip(frechet, score, strict=True), 1)
     ]
 
@@ -52,7 +52,7 @@ def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_he
     assert "No measure got worse" in claims.quality_over_epochs(improving)
     # three epochs in the second half: no trend interval, so the gain beyond the bootstrap noise decides alone
     assert claims.more_epochs(improving)["why"]["Frechet distance"] == (
-        "its gain, 3.00, exceeds twice the combined bootstrap error, 1.41, though its second half has too few epochs "
+        "its gain, 3.00, exceeds twice the noise of a difference, 1.41, though its second half has too few epochs "
         "for a trend interval"
     )
     degrading = epoch_rows([40, 10, 6, 5, 9, 14], [6.0, 7.5, 8.2, 8.4, 8.0, 7.5])
@@ -80,6 +80,27 @@ def test_a_slow_drift_within_the_noise_of_the_best_epoch_is_caught_by_the_trend(
     assert "getting worse" not in two  # and no 0/0 warning on the way
     assert "went from 40.0 (epoch 1) to 10.0 (epoch 2);" in two and "from 6.00 to 7.00." in two
     assert "2 epochs are too few to say whether the later ones helped" in two and "to 2" not in two
+
+
+def test_the_best_of_many_noisy_values_is_set_against_luck():
+    assert claims.expected_extreme(1) == pytest.approx(0, abs=1e-9)
+    assert claims.expected_extreme(2) == pytest.approx(1 / np.sqrt(np.pi), abs=1e-6)  # E max of two normals
+    simulated = np.random.default_rng(0).standard_normal((20_000, 18)).max(axis=1).mean()
+    assert claims.expected_extreme(18) == pytest.approx(simulated, abs=0.02)
+    plateau = [5.0, 5.5, 4.4, 5.8, 5.2, 5.6]  # the lowest is 0.85 below the mean, luck gives 1.27 x 1.0
+    sentence = claims.picked_best(plateau, [f"epoch {e}" for e in range(6)], 1.0, False, "Frechet distance")
+    assert sentence.startswith("The best Frechet distance, epoch 2's 4.40, is 0.85 lower than the mean of the 6")
+    assert "no more than luck alone gives" in sentence
+    outlier = claims.picked_best([8.0, 8.1, 9.5], ["a", "b", "c"], 0.1, True, "classifier score")
+    assert "c's 9.50, is 0.97 higher" in outlier and "so this best is more than luck alone gives" in outlier
+
+
+def test_quality_over_epochs_says_which_noise_it_uses_and_how_much_of_the_best_is_luck():
+    plateau = epoch_rows([40, 20, 12, 6, 5.0, 5.5, 4.4, 5.8, 5.2, 5.6], [6, 7, 7.5, 8, 8.3, 8.2, 8.4, 8.3, 8.2, 8.3])
+    sentence = claims.quality_over_epochs(plateau)
+    assert "moves by 0.50 (standard deviation) from set to set of 500, its classifier score by 0.05" in sentence
+    assert "The best Frechet distance of epochs 6 to 10, epoch 7's 4.40" in sentence
+    assert "(gap 1.20; twice the noise of a difference of two epochs, 1.41)" in sentence
 
 
 def test_over_represented_switches_are_named_and_the_watched_one_judged():
@@ -136,7 +157,25 @@ def committed_epochs() -> list[dict]:
 def test_the_reference_runs_epoch_table_is_complete(committed_epochs):
     history = json.loads((REFERENCE / "history.json").read_text())
     assert [r["epoch"] for r in committed_epochs] == [e["epoch"] for e in history["epochs"]]
-    assert all(r["frechet_se"] > 0 and r["score_se"] > 0 for r in committed_epochs)
+    assert all(r["frechet_sd"] > 0 and r["score_sd"] > 0 and r["n"] == 500 for r in committed_epochs)
+
+
+def luck_of_the_best(rows: list[dict], frechet: dict) -> list[str]:
+    """The README's phrases on the run's lowest Frechet distance: against the last epoch with the noise of a
+    difference, and against the mean of the second half with what luck alone gives the lowest of that many."""
+    best, half = frechet["best"], rows[len(rows) // 2 :]
+    values = [r["frechet"] for r in half]
+    luck = claims.expected_extreme(len(values)) * best["frechet_sd"]
+    verdict = "what luck alone gives" if np.mean(values) - best["frechet"] <= luck else "more than luck alone gives"
+    return [
+        f"The lowest value, at epoch {best['epoch']} ({best['frechet']:.2f}), is "
+        + ("beyond" if frechet["worse"] else "within")
+        + f" the noise of the last (gap {frechet['gap']:.2f} against twice the noise of a difference, "
+        f"{frechet['noise']:.2f})",
+        f"it lies {np.mean(values) - best['frechet']:.2f} below the mean of epochs {half[0]['epoch']} to "
+        f"{half[-1]['epoch']}, where the lowest of {len(values)} such draws falls {luck:.2f} below on average: the "
+        f'"best epoch" is {verdict}',
+    ]
 
 
 def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
@@ -158,7 +197,8 @@ def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
         *(f"{r['switch'].replace('->', ' -> ')} {r['ratio']:.1f}x" for r in strong[:4]),
         f"Frechet distance fell from {committed_epochs[0]['frechet']:.1f} after epoch 1 to {mid['frechet']:.1f} "
         f"after epoch {mid['epoch']} and {last['frechet']:.1f} after epoch {last['epoch']}",
-        f"best at epoch {frechet['best']['epoch']}",
+        f"the final generator's distance spreads by {last['frechet_sd']:.2f} (sd)",
+        *luck_of_the_best(committed_epochs, frechet),
     ]
     for phrase in phrases:
         assert phrase in readme, phrase

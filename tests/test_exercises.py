@@ -156,7 +156,8 @@ WRONG = [
         "def verdict(low, high, lower):\n    return 'helps' if low > 0 else 'hurts' if high < 0 else \"can't tell\"",
         "the whole interval is below 0",
     ),
-    ("ex20", 'ink_prediction = "less"', "so the straight path has the same ink"),
+    ("ex20", 'ink_prediction = "less"', "so the straight path has more ink"),
+    ("ex20", 'ink_prediction = "the same"', "of the great circle's, so the straight path has more ink"),
     ("ex20", 'ink_prediction = "fainter"', "answer with one of 'more', 'less', 'the same'"),
     ("ex16", "def slerp_by_hand(a, b, t):\n    return dl.latent.slerp(a, b, 1 - t)", "you went from z1 to z0"),
     (
@@ -425,3 +426,19 @@ def test_the_interval_exercise_reads_the_sweeps_own_seeds(capsys):
     shifted = lambda v: tuple(x + (0.01 if len(v) == 3 and v[0] == 6.38 else 0) for x in answer(v))  # noqa: E731
     with pytest.raises(ExerciseError, match=r"for the values \[6.38, 6.64, 6.59\]"):
         check("ex22", shifted, values=[6.38, 6.64, 6.59])
+
+
+def test_the_ink_exercise_measures_what_its_task_says():
+    """ex20's key is what all 250 disjoint pairs of the fixed z give, paired; its task promises an interval of
+    about +-0.001 (under 1% of the ink), and the hint's experiment (z scaled by 0.71) points the same way."""
+    from dcgan_lessons.claims import mean_interval
+    from dcgan_lessons.exercises.latent import measured_ink
+
+    data = reference_generator()
+    measured = measured_ink(data["generator"], data["noise"])
+    assert measured.shape == (250, 2)
+    mean, half = mean_interval(measured[:, 0])
+    assert half < 0.0015 and half < 0.01 * measured[:, 1].mean()
+    assert mean - half > 0 and _answer("ex20", EXERCISES["ex20"].solution_source()) == "more"
+    inside, shell = (dl.latent.decode(data["generator"], s * data["noise"]).mean() for s in (0.71, 1.0))
+    assert inside > shell  # the hint's experiment: more ink at 71% of the norm

@@ -152,3 +152,23 @@ def test_plot_strips_labels_one_row_per_strip(generator):
     with pytest.raises(ValueError, match=r"the same number of digits, got \[4, 5\]"):
         plots.plot_strips({"a": strips["linear"], "b": strips["spherical"][:4]})
     plt.close("all")
+
+
+def test_random_pairs_share_no_end_and_take_all_by_default():
+    pairs = latent.random_pairs(10, seed=1)
+    assert pairs.shape == (5, 2) and sorted(pairs.ravel()) == list(range(10))
+    assert np.array_equal(latent.random_pairs(10, 3, seed=1), pairs[:3])  # the same draw, cut short
+    assert latent.random_pairs(11).shape == (5, 2)
+    with pytest.raises(ValueError, match=r"between 1 and 5 \(count // 2"):
+        latent.random_pairs(10, 6)
+
+
+def test_path_digits_walk_every_pair_from_end_to_end(generator):
+    noise = np.random.default_rng(0).standard_normal((6, 100)).astype(np.float32)
+    ends = latent.random_pairs(6, 2)
+    for method in latent.METHODS:
+        digits = latent.path_digits(generator, noise, ends, steps=5, method=method)
+        assert digits.shape == (2, 5, 28, 28) and digits.dtype == np.uint8
+        np.testing.assert_array_equal(digits[:, 0], latent.decode(generator, noise[ends[:, 0]]))
+        np.testing.assert_array_equal(digits[:, -1], latent.decode(generator, noise[ends[:, 1]]))
+        np.testing.assert_array_equal(digits[1], latent.interpolation_images(generator, *noise[ends[1]], 5, method))

@@ -84,6 +84,20 @@ DRAWN_FROM = {
         name: "reference-run/snapshots.npz"
         for name in ("06_judge_metrics", "06_losses_vs_report", "06_mode_coverage", "06_switching", "06_zero_to_eight")
     },
+    **{
+        name: "reference-run/snapshots.npz"
+        for name in ("07_classes_over_training", "07_epoch_scrubber", "07_latent_norms")
+    },
+    **{
+        name: "reference-run/generator.keras"
+        for name in (
+            "07_judge_over_training",
+            "07_inside_the_shell",
+            "07_interpolation",
+            "07_interpolation_measured",
+            "07_latent_explorer",
+        )
+    },
 }
 
 

@@ -67,35 +67,41 @@ The check compares with the package's `latent.slerp`, shown in the next cell.
 )
 
 
-def measured_ink(generator, noise: np.ndarray, pairs: int = 50, seed: int = 0) -> tuple[float, float]:
-    """Mean ink (pixel value in [0, 1]) at the midpoint of the straight path minus at the midpoint of the great
-    circle, over ``pairs`` random pairs of ``noise``, and the half-width of its 95% interval."""
-    from ..latent import lerp, slerp
+def measured_ink(generator, noise: np.ndarray, pairs: int | None = None, seed: int = 0) -> np.ndarray:
+    """Per pair of rows of ``noise`` (disjoint random pairs, :func:`dcgan_lessons.latent.random_pairs`; None: all
+    ``len(noise) // 2``): the mean ink (pixel value in [0, 1]) at the midpoint of the straight path minus at the
+    midpoint of the great circle, and the great circle's ink there: (pairs, 2). Pairs share no z, so the
+    differences are independent, and one pair's two paths are compared with each other (a paired test)."""
+    from ..latent import METHODS, path_digits, random_pairs
 
-    ends = np.random.default_rng(seed).permutation(len(noise))[: 2 * pairs].reshape(-1, 2)
-    straight = np.stack([lerp(noise[a], noise[b], 0.5) for a, b in ends])
-    circle = np.stack([slerp(noise[a], noise[b], 0.5) for a, b in ends])
-    ink = [generator(z.astype("float32"), training=False).numpy().mean(axis=(1, 2, 3)) for z in (straight, circle)]
-    difference = (ink[0] - ink[1]) / 2  # tanh output in [-1, 1]: half of it is the change in [0, 1] pixels
-    return float(difference.mean()), float(1.96 * difference.std(ddof=1) / np.sqrt(len(difference)))
+    ends = random_pairs(len(noise), pairs, seed)
+    ink = {method: path_digits(generator, noise, ends, 3, method)[:, 1].mean(axis=(1, 2)) / 255 for method in METHODS}
+    return np.stack([ink["linear"] - ink["spherical"], ink["spherical"]], axis=1)
 
 
 def _check_ink(ink_prediction, hidden: bool = False, generator=None, noise=None, **_) -> str:
+    from ..claims import mean_interval
+
     choices = ("more", "less", "the same")
     if ink_prediction not in choices:
         raise _Wrong(f"answer with one of {', '.join(map(repr, choices))}, got {ink_prediction!r}")
     if generator is None or noise is None:
         raise _Wrong("the check needs the run's generator and fixed noise: check(..., generator=..., noise=...)")
-    mean, half = measured_ink(generator, np.asarray(noise))
+    measured = measured_ink(generator, np.asarray(noise))
+    mean, half = mean_interval(measured[:, 0])
     truth = "more" if mean - half > 0 else "less" if mean + half < 0 else "the same"
-    measured = f"measured over 50 pairs: {mean:+.4f} ink at the straight path's midpoint (95% CI +-{half:.4f})"
+    said = (
+        f"measured over all {len(measured)} disjoint pairs of the fixed z: {mean:+.4f} ink at the straight path's "
+        f"midpoint (95% CI {mean - half:+.4f} to {mean + half:+.4f}), {mean / measured[:, 1].mean():+.1%} of the "
+        "great circle's"
+    )
     if ink_prediction != truth:
         raise _Wrong(
-            f"{measured}, so the straight path has {truth} ink. The midpoint's norm is about 71% of the shell's, "
+            f"{said}, so the straight path has {truth} ink. The midpoint's norm is about 71% of the shell's, "
             "and whether that makes the digits fainter or bolder is a property of this generator, not of geometry: "
             "the ink at each scale of z, further down, shows which way it goes. Set the answer the data give"
         )
-    return f"{measured}: the prediction held."
+    return f"{said}: the prediction held."
 
 
 _register(
@@ -105,9 +111,11 @@ _register(
     task="""
 Predict before you run the measurement below: between two fixed $z$, the straight path's midpoint has a norm of
 about 71% of the shell's, where the generator never trained. Compared with the great circle's midpoint, will
-the generator's digits there carry `"more"` ink, `"less"` ink, or `"the same"` (within noise)? Set
-`ink_prediction` and write one line of why. The check measures it on this run's generator over 50 random pairs,
-with a 95% interval, and tells you whether your reasoning held; if it did not, find out why in the cells below.
+the generator's digits there carry `"more"` ink, `"less"` ink, or `"the same"`? Set `ink_prediction` and write
+one line of why. The check measures it on this run's generator over all 250 disjoint pairs of the 500 fixed $z$,
+one pair's two paths against each other: "more" or "less" when the 95% interval of the mean difference lies
+wholly on that side of 0, "the same" when it includes 0 (with 250 pairs it is about $\\pm 0.001$ of pixel value
+wide, under 1% of the ink). It tells you whether your reasoning held; if it did not, find out why below.
 """,
     answer="ink_prediction",
     template="""
@@ -115,7 +123,7 @@ with a 95% interval, and tells you whether your reasoning held; if it did not, f
     {solution}
     """,
     solution="""
-    ink_prediction = "the same"  # measured on the 35-epoch reference run; another generator may differ
+    ink_prediction = "more"  # measured on the 35-epoch reference run; another generator may differ
     """,
     hint="Geometry says the midpoint is inside the shell; it does not say what the generator draws there. Scale one "
     "z by 0.71 and compare the mean pixel value with the original.",
