@@ -181,6 +181,15 @@ def test_the_readme_shows_the_report_table_of_the_committed_reference_run():
     assert report_table(history) in (ROOT / "README.md").read_text()
 
 
+def test_the_readme_says_how_long_a_reference_epoch_took():
+    """Both README sentences on the reference machine's epoch time are the range and median of history.json."""
+    minutes = [e["seconds"] / 60 for e in json.loads((REFERENCE / "history.json").read_text())["epochs"]]
+    low, high, median = min(minutes), max(minutes), float(np.median(minutes))
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"{low:.1f} to {high:.1f} (median {median:.1f}) in float32 on the 2-core AVX-512 Xeon" in readme
+    assert f"{low:.1f} to {high:.1f} minutes an epoch, median {median:.1f}" in readme
+
+
 def _history(windows: list[tuple[int, float, float]]) -> dict:
     return {"steps": [{"step": s, "d_loss": d, "g_loss": g} for s, d, g in windows]}
 
