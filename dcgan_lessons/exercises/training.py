@@ -259,7 +259,8 @@ DIAGNOSES = {"A": "healthy", "B": "not formed yet", "C": "discriminator won"}
 _A, _B, _C = RUNS["A"], RUNS["B"], RUNS["C"]
 WHY = {
     "A": f"A is the reference run after its first epoch, with the report's settings: D is ahead (D(x) "
-    f"{_A['d_real']:.3f} against D(G(z)) {_A['d_fake']:.3f}), and the judge finds all {_A['modes']} digits with a score of {_A['score']:.2f}: nothing is wrong",
+    f"{_A['d_real']:.3f} against D(G(z)) {_A['d_fake']:.3f}), and the judge finds all {_A['modes']} digits "
+    f"with a score of {_A['score']:.2f}: nothing is wrong",
     "B": "B is a run with the TensorFlow tutorial's settings (batch 256 and Adam 1e-4, so its epoch is 234 steps, "
     "not 1,875; sweeps/first_row, tutorial seed 2): its losses and D's outputs look like A's, but the judge reads "
     f"its samples as only {_B['modes']} kinds of digit with a score of {_B['score']:.2f} (1 is the floor): its "
