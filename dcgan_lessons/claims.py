@@ -87,15 +87,26 @@ def loss_trend(history: dict, name: str = "This run") -> str:
         else f"after its one epoch the means are d_loss {last['d_loss']:.3f} and g_loss {last['g_loss']:.3f}"
     )
     near = max(abs(d_gap), abs(g_gap)) < 0.05
+    gaps = [e["d_real"] - e["d_fake"] for e in epochs]
+    below = sum(e["d_loss"] < LN2 for e in epochs)
+    steady = min(gaps) > 0 and below == len(epochs)
+    every, least = (f"in all {len(epochs)} epochs", " at the least") if len(epochs) > 1 else ("in its epoch", "")
     verdict = (
-        f"both within 0.05 of ln 2 = {LN2:.3f}: the discriminator can no longer tell real from fake on average"
+        f"both within 0.05 of ln 2 = {LN2:.3f}"
         if near
         else f"{abs(d_gap):.3f} {'below' if d_gap < 0 else 'above'} and {abs(g_gap):.3f} "
-        f"{'below' if g_gap < 0 else 'above'} ln 2 = {LN2:.3f}: the discriminator is still "
-        f"{'ahead' if last['d_real'] > last['d_fake'] + 0.05 else 'level'} "
-        f"(D(x) {last['d_real']:.2f} against D(G(z)) {last['d_fake']:.2f})"
+        f"{'below' if g_gap < 0 else 'above'} ln 2 = {LN2:.3f}"
     )
-    return f"{name}: {span}, {verdict}."
+    edge = (
+        f"the discriminator keeps an edge {every}: the mean D(x) exceeds the mean D(G(z)) by {min(gaps):.3f}{least} "
+        f"(D(x) {last['d_real']:.2f} against D(G(z)) {last['d_fake']:.2f} at the end), and d_loss stays "
+        f"below ln 2 (at most {max(e['d_loss'] for e in epochs):.3f})"
+        if steady
+        else f"the mean D(x) minus the mean D(G(z)) ranges from {min(gaps):.3f} to {max(gaps):.3f} over the epochs "
+        f"(D(x) {last['d_real']:.2f} against D(G(z)) {last['d_fake']:.2f} at the end), and d_loss is below ln 2 "
+        f"in {below} of {len(epochs)} epochs"
+    )
+    return f"{name}: {span}, {verdict}; {edge}."
 
 
 def over_represented(rows: list[dict]) -> list[dict]:

@@ -41,8 +41,15 @@ def test_the_loss_sentence_says_where_the_losses_went():
     assert "within 0.05 of ln 2" in claims.loss_trend(at_equilibrium)
     one_epoch = {"epochs": [{"d_loss": 0.54, "g_loss": 1.10, "d_real": 0.62, "d_fake": 0.38}]}
     sentence = claims.loss_trend(one_epoch)
-    assert "0.153 below and 0.407 above ln 2" in sentence and "still ahead" in sentence
+    assert "0.153 below and 0.407 above ln 2" in sentence and "keeps an edge in its epoch" in sentence
     assert "within 0.05" not in sentence
+    reference = json.loads((REFERENCE / "history.json").read_text())
+    sentence = claims.loss_trend(reference)  # notebook 05's sentence: D(x) above D(G(z)) all along, not "level"
+    gaps = [e["d_real"] - e["d_fake"] for e in reference["epochs"]]
+    assert min(gaps) > 0 and max(e["d_loss"] for e in reference["epochs"]) < claims.LN2
+    assert f"keeps an edge in all 35 epochs: the mean D(x) exceeds the mean D(G(z)) by {min(gaps):.3f}" in sentence
+    see_saw = {"epochs": [{**at_equilibrium["epochs"][0], "d_real": r, "d_fake": 0.99 - r} for r in (0.5, 0.49)]}
+    assert "ranges from -0.010 to 0.010 over the epochs" in claims.loss_trend(see_saw)
     assert "no finished epoch" in claims.loss_trend({"epochs": []})
 
 
@@ -219,6 +226,15 @@ def test_the_readme_shows_the_report_table_of_the_committed_reference_run():
     """The README's table of the report's log against the reference run is the one the run's history gives."""
     history = json.loads((REFERENCE / "history.json").read_text())
     assert report_table(history) in (ROOT / "README.md").read_text()
+
+
+def test_the_readme_says_how_long_a_reference_epoch_took():
+    """Both README sentences on the reference machine's epoch time are the range and median of history.json."""
+    minutes = [e["seconds"] / 60 for e in json.loads((REFERENCE / "history.json").read_text())["epochs"]]
+    low, high, median = min(minutes), max(minutes), float(np.median(minutes))
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"{low:.1f} to {high:.1f} (median {median:.1f}) in float32 on the 2-core AVX-512 Xeon" in readme
+    assert f"{low:.1f} to {high:.1f} minutes an epoch, median {median:.1f}" in readme
 
 
 def _history(windows: list[tuple[int, float, float]]) -> dict:

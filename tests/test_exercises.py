@@ -51,6 +51,14 @@ def _answer(exercise_id: str, source: str):
     return namespace[EXERCISES[exercise_id].answer]
 
 
+@pytest.fixture(autouse=True)
+def fresh_kernel():
+    """Each test checks answers as a fresh kernel would: no first answer recorded yet."""
+    exercises.FIRST_ANSWERS.clear()
+    yield
+    exercises.FIRST_ANSWERS.clear()
+
+
 def test_there_are_enough_exercises_and_most_come_early():
     assert len(EXERCISES) >= 12
     early = [ex for ex in EXERCISES.values() if ex.notebook[:2] in ("01", "02", "03", "04")]
@@ -147,9 +155,10 @@ WRONG = [
     ("ex16", "def slerp_by_hand(a, b, t):\n    return (1 - t) * a + t * b", "that is the straight line (lerp)"),
     ("ex17", 'larger_spread = "inference"', "A fresh batch normalization layer is the identity in inference mode"),
     ("ex17", 'larger_spread = "bigger"', "answer with one of 'training', 'inference', 'the same'"),
-    ("ex18", 'diagnosis = {"A": "healthy", "B": "discriminator won", "C": "healthy"}', "the generator collapsed"),
-    ("ex18", 'diagnosis = {"A": "collapsed", "B": "collapsed", "C": "healthy"}', "D separates everything"),
-    ("ex18", 'diagnosis = {"A": "collapsed"}', "a dict with the keys 'A', 'B' and 'C'"),
+    ("ex18", 'diagnosis = {"A": "healthy", "B": "healthy", "C": "discriminator won"}', "have not formed yet"),
+    ("ex18", 'diagnosis = {"A": "healthy", "B": "not formed yet", "C": "not formed yet"}', "D separates everything"),
+    ("ex18", 'diagnosis = {"A": "healthy"}', "a dict with the keys 'A', 'B' and 'C'"),
+    ("ex18", 'diagnosis = {"A": "healthy", "B": "collapsed", "C": "discriminator won"}', "use one of"),
     ("ex19", "def verdict(low, high, lower):\n    return 'helps' if low < 0 else 'hurts'", "the interval contains 0"),
     (
         "ex19",
@@ -305,6 +314,55 @@ def test_an_unfinished_exercise_says_so():
         check("ex01", 3)
     with pytest.raises(ExerciseError, match=r"calling it with \(array\(\[\[  0,  64.*raised ZeroDivisionError"):
         check("ex01", lambda images: 1 / 0)
+
+
+@pytest.mark.parametrize("exercise_id", [e for e, ex in EXERCISES.items() if ex.first_answer_only])
+def test_a_reading_exercise_grades_its_first_answer_only(exercise_id, capsys):
+    ex = EXERCISES[exercise_id]
+    right = _answer(exercise_id, ex.solution_source())
+    typo = next(_answer(e, source) for e, source, message in WRONG if e == exercise_id and "one of" in message)
+    wrong = next(_answer(e, source) for e, source, message in WRONG if e == exercise_id and "one of" not in message)
+    with pytest.raises(ExerciseError, match="not right yet"):
+        check(exercise_id, typo)  # a typo is not an answer: it does not use up the first try
+    check(exercise_id, right)
+    check(exercise_id, right)  # a right first answer stays right
+    assert capsys.readouterr().out.count("Correct:") == 2
+    exercises.FIRST_ANSWERS.clear()  # a fresh kernel, as dcgan-lessons grade runs each notebook
+    with pytest.raises(ExerciseError, match="not right yet"):
+        check(exercise_id, wrong)  # the message tells the right answer ...
+    with pytest.raises(ExerciseError, match="right now, but not graded.*the first was .*, which was wrong"):
+        check(exercise_id, right)  # ... so a second try earns nothing
+    assert "Correct:" not in capsys.readouterr().out
+    assert "Only your first checked answer is graded" in ex.task_source()
+
+
+def test_the_diagnosis_runs_are_committed_runs():
+    """ex18's table and explanations are the committed runs' numbers, from the files its check names."""
+    import json
+
+    from dcgan_lessons.exercises import training
+
+    def read(path: str) -> dict:
+        return json.loads((ROOT / path).read_text())
+
+    epochs = {"A": read("reference-run/history.json")["epochs"][0]}
+    judged = {"A": read("reference-run/analysis/epochs.json")[0]}
+    for run, folder in (
+        ("B", "sweeps/first_row/runs/tutorial/seed_2"),
+        ("C", "sweeps/stabilisers/runs/two_time_scales/seed_1"),
+    ):
+        assert training.SOURCES[run].startswith(folder)
+        (epochs[run],) = read(f"{folder}/history.json")["epochs"]
+        judged[run] = read(f"{folder}/result.json")
+    assert (judged["B"]["config"]["batch_size"], judged["B"]["config"]["lr"], epochs["B"]["steps"]) == (256, 1e-4, 234)
+    assert judged["C"]["config"]["d_lr"] == 4e-4
+    for run, shown in training.RUNS.items():
+        assert epochs[run]["epoch"] == 1
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            assert shown[key] == pytest.approx(epochs[run][key], abs=0.0005 if key != "g_loss" else 0.005), (run, key)
+        assert shown["modes"] == judged[run]["modes"] and shown["score"] == pytest.approx(
+            judged[run]["score"], abs=0.005
+        )
 
 
 def test_unknown_exercises_are_named():

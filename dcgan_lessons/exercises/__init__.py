@@ -10,6 +10,12 @@ for students; ``dcgan-lessons grade`` puts the hidden tests back and runs the ch
 The framework is here; the exercises themselves live one module per notebook topic (``pixels``, ``layers``,
 ``losses``, ``training``, ``switching``, ``latent``, ``taming``) and register themselves when this package is imported.
 
+A prediction or a reading with a few possible answers (``first_answer_only``) shows the right answer after a
+wrong one, so only the first answer checked in a Python session is graded: a later right answer is told so and
+fails its check. ``dcgan-lessons grade`` runs each notebook in a fresh kernel, so it grades the first answer
+checked there (an answer cell that tries answers through ``check`` first earns nothing); a student who restarts
+the kernel starts afresh, which no check inside the kernel can prevent.
+
 From a notebook: ``dl.exercises.hint("ex03")``, and ``dl.exercises.solution("ex03")`` once a teacher allows it
 by setting ``DCGAN_LESSONS_SOLUTIONS=1`` where Jupyter runs (a convenience, not a lock: the package is open).
 """
@@ -42,6 +48,10 @@ class _Wrong(Exception):
     """Raised inside a check: the answer is wrong, for the reason in the message."""
 
 
+class _Malformed(_Wrong):
+    """Raised inside a check: the answer is not of a form the exercise accepts (a typo, not a wrong answer)."""
+
+
 class _NotDone(Exception):
     """Raised inside a check: the answer still raises NotImplementedError."""
 
@@ -60,6 +70,7 @@ class Exercise:
     points: int = 1
     hidden_tests: bool = True  # whether the check cell holds a hidden-tests section
     check_args: str = ""  # extra arguments of the check call, e.g. ", rates=rates"
+    first_answer_only: bool = False  # the check tells the right answer after a wrong one: grade the first
 
     def solution_source(self) -> str:
         """The teacher's cell: the template with the solution between nbgrader's markers."""
@@ -74,8 +85,11 @@ class Exercise:
 
     def task_source(self) -> str:
         points = f"{self.points} point" + ("s" if self.points > 1 else "")
+        once = (
+            " Only your first checked answer is graded: a wrong one is told the right answer." * self.first_answer_only
+        )
         return (
-            f"### Exercise {self.id}: {self.title} ({points})\n\n{self.task.strip()}\n\n"
+            f"### Exercise {self.id}: {self.title} ({points})\n\n{self.task.strip()}{once}\n\n"
             f'Stuck? Run `dl.exercises.hint("{self.id}")`. The cell after yours checks your answer.'
         )
 
@@ -133,6 +147,7 @@ def answers_cell(notebook: str, answers: str):
 
 
 EXERCISES: dict[str, Exercise] = {}
+FIRST_ANSWERS: dict[str, tuple[str, bool]] = {}  # exercise id -> (first answer checked, whether it was right)
 
 
 def _register(**fields) -> None:
@@ -167,7 +182,16 @@ def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
             f'code and run it, then this cell again.\nStuck? dl.exercises.hint("{ex.id}")'
         ) from None
     except _Wrong as wrong:
+        if ex.first_answer_only and not isinstance(wrong, _Malformed):
+            FIRST_ANSWERS.setdefault(ex.id, (_short(answer), False))
         raise ExerciseError(f'{name}: not right yet. {wrong}\nStuck? dl.exercises.hint("{ex.id}")') from None
+    if ex.first_answer_only:
+        first, right = FIRST_ANSWERS.setdefault(ex.id, (_short(answer), True))
+        if not right:
+            raise ExerciseError(
+                f"{name}: right now, but not graded. Only the first answer checked counts here, since the check "
+                f"tells the right answer after a wrong one, and the first was {first}, which was wrong."
+            )
     if hidden:
         print(f"Correct: {ex.id} passes the teacher's extra cases too.")
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _array, _call, _close, _integer, _number, _register, _Wrong
+from . import _array, _call, _close, _integer, _Malformed, _number, _register, _Wrong
 
 
 def _keras_size(layer_class: str, size: int, kernel_size: int, strides: int, padding: str) -> int:
@@ -262,7 +262,7 @@ def _check_spread(larger_spread, hidden: bool = False, **_) -> str:
 
     choices = ("training", "inference", "the same")
     if larger_spread not in choices:
-        raise _Wrong(f"answer with one of {', '.join(map(repr, choices))}, got {larger_spread!r}")
+        raise _Malformed(f"answer with one of {', '.join(map(repr, choices))}, got {larger_spread!r}")
     noise = np.random.default_rng(0).standard_normal((64, 100)).astype("float32")
     inference = float(np.std(dl.build_generator(seed=0)(noise, training=False)))
     training = float(np.std(dl.build_generator(seed=0)(noise, training=True)))
@@ -300,4 +300,5 @@ The check measures it and tells you whether your reasoning held.
     "what does it do with a batch whose values are all a few hundredths in training mode?",
     checker=_check_spread,
     hidden_tests=False,
+    first_answer_only=True,
 )

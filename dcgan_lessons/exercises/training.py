@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _call, _close, _number, _register, _short, _Wrong
+from . import _call, _close, _Malformed, _number, _register, _short, _Wrong
 
 
 def _tiny_gan(seed: int = 1):
@@ -245,61 +245,84 @@ Then apply it to the first and the last epoch of the run above: which side won e
 )
 
 
-RUNS = {  # three runs after one epoch: losses, D's outputs, and the judge's numbers on 500 fixed z
-    "A": {"d_loss": 0.667, "g_loss": 0.812, "d_real": 0.52, "d_fake": 0.47, "modes": 2, "score": 1.96},
-    "B": {"d_loss": 0.017, "g_loss": 5.91, "d_real": 0.99, "d_fake": 0.01, "modes": 1, "score": 1.00},
-    "C": {"d_loss": 0.671, "g_loss": 0.806, "d_real": 0.53, "d_fake": 0.47, "modes": 10, "score": 8.05},
+RUNS = {  # three committed runs after their first epoch: losses, D's outputs, the judge's numbers on 500 fixed z
+    "A": {"d_loss": 0.522, "g_loss": 1.213, "d_real": 0.631, "d_fake": 0.368, "modes": 10, "score": 6.48},
+    "B": {"d_loss": 0.505, "g_loss": 1.033, "d_real": 0.667, "d_fake": 0.388, "modes": 2, "score": 1.39},
+    "C": {"d_loss": 0.008, "g_loss": 15.58, "d_real": 0.997, "d_fake": 0.005, "modes": 1, "score": 1.02},
 }
-DIAGNOSES = {"A": "collapsed", "B": "discriminator won", "C": "healthy"}
+SOURCES = {  # where each run's numbers come from (the epoch's row of history.json; the judge's of result.json)
+    "A": "reference-run, epoch 1 (history.json; the judge's numbers from analysis/epochs.json)",
+    "B": "sweeps/first_row/runs/tutorial/seed_2 (history.json, result.json)",
+    "C": "sweeps/stabilisers/runs/two_time_scales/seed_1 (history.json, result.json)",
+}
+DIAGNOSES = {"A": "healthy", "B": "not formed yet", "C": "discriminator won"}
+_A, _B, _C = RUNS["A"], RUNS["B"], RUNS["C"]
 WHY = {
-    "A": "A's losses and D's outputs look just like C's, but the judge finds only 2 digits (score 1.96): the "
-    "generator collapsed onto a few modes, which the losses cannot show",
-    "B": "B's d_loss is near 0 with D(x) 0.99 and D(G(z)) 0.01: D separates everything and G gets almost no "
-    "useful signal; 1 mode says its digits never formed",
-    "C": "C's losses sit near ln 2, D cannot tell real from fake on average, and the judge finds all 10 digits "
-    "with a score of 8: nothing is wrong",
+    "A": f"A is the reference run after its first epoch, with the report's settings: D is ahead (D(x) "
+    f"{_A['d_real']:.3f} against D(G(z)) {_A['d_fake']:.3f}), and the judge finds all {_A['modes']} digits "
+    f"with a score of {_A['score']:.2f}: nothing is wrong",
+    "B": "B is a run with the TensorFlow tutorial's settings (batch 256 and Adam 1e-4, so its epoch is 234 steps, "
+    "not 1,875; sweeps/first_row, tutorial seed 2): its losses and D's outputs look like A's, but the judge reads "
+    f"its samples as only {_B['modes']} kinds of digit with a score of {_B['score']:.2f} (1 is the floor): its "
+    "digits have not formed yet, which the losses cannot show",
+    "C": f"C is the stabiliser sweep's two_time_scales run, seed 1 (D learning at 4e-4): d_loss {_C['d_loss']:.3f} "
+    f"with D(x) {_C['d_real']:.3f} and D(G(z)) {_C['d_fake']:.3f}: D separates everything, the generator gets no "
+    f"useful signal (g_loss {_C['g_loss']:.1f}), and the judge reads all its samples as {_C['modes']} digit "
+    f"(score {_C['score']:.2f})",
 }
+
+
+def _runs_table() -> str:
+    """The task's table, from RUNS: the numbers are written once."""
+    rows = [
+        f"| {run} | {r['d_loss']:.3f} | {r['g_loss']:.3f} | {r['d_real']:.3f} | {r['d_fake']:.3f} | {r['modes']} "
+        f"| {r['score']:.2f} |"
+        for run, r in RUNS.items()
+    ]
+    header = "| run | d_loss | g_loss | D(x) | D(G(z)) | modes (of 10) | classifier score (of 10) |"
+    return "\n".join([header, "|---" * 7 + "|", *rows])
 
 
 def _check_diagnosis(diagnosis, hidden: bool = False, **_) -> str:
     if not isinstance(diagnosis, dict) or set(diagnosis) != set(RUNS):
-        raise _Wrong(f"diagnosis must be a dict with the keys 'A', 'B' and 'C', got {_short(diagnosis)}")
+        raise _Malformed(f"diagnosis must be a dict with the keys 'A', 'B' and 'C', got {_short(diagnosis)}")
     allowed = set(DIAGNOSES.values())
     for run, verdict in diagnosis.items():
         if verdict not in allowed:
-            raise _Wrong(f"diagnosis[{run!r}] is {verdict!r}; use one of {', '.join(map(repr, sorted(allowed)))}")
-    for run, verdict in sorted(diagnosis.items()):
-        if verdict != DIAGNOSES[run]:
-            raise _Wrong(f"run {run} is not {verdict!r}: {WHY[run]}")
-    return "the losses tell who is winning; only a look at the digits (the judge) tells a collapse from health."
+            raise _Malformed(f"diagnosis[{run!r}] is {verdict!r}; use one of {', '.join(map(repr, sorted(allowed)))}")
+    wrong = [run for run, verdict in sorted(diagnosis.items()) if verdict != DIAGNOSES[run]]
+    if wrong:
+        raise _Wrong(" ".join(f"Run {run} is not {diagnosis[run]!r}: {WHY[run]}." for run in wrong))
+    return (
+        "the losses tell who is winning; only a look at the digits (the judge) tells unformed digits from health. "
+        + " ".join(f"{run}: {source}." for run, source in SOURCES.items())
+    )
 
 
 _register(
     id="ex18",
     notebook="05_training",
     title="Diagnose three runs",
-    task="""
-Three runs of the report's model after one epoch. For each, the epoch means of the losses and of D's outputs,
-and the judge's numbers (notebook 06) on 500 fixed noise vectors:
+    task=f"""
+Three committed runs of this series after their first epoch (not all with the report's settings; the check
+names where each comes from). For each, the epoch means of the losses and of D's outputs, and the judge's
+numbers (notebook 06) on 500 fixed noise vectors:
 
-| run | d_loss | g_loss | D(x) | D(G(z)) | modes (of 10) | classifier score (of 10) |
-|---|---|---|---|---|---|---|
-| A | 0.667 | 0.812 | 0.52 | 0.47 | 2 | 1.96 |
-| B | 0.017 | 5.91 | 0.99 | 0.01 | 1 | 1.00 |
-| C | 0.671 | 0.806 | 0.53 | 0.47 | 10 | 8.05 |
+{_runs_table()}
 
 Diagnose each: `"healthy"`, `"discriminator won"` (D separates real from fake almost perfectly and G learns
-nothing useful) or `"collapsed"` (G draws only a few kinds of digit). Set `diagnosis` to a dict from run name
-to verdict. Which run could you not diagnose from the losses alone?
+nothing useful) or `"not formed yet"` (G does not draw digits the judge can read yet). Set `diagnosis` to a dict
+from run name to verdict. Which run could you not diagnose from the losses alone?
 """,
     answer="diagnosis",
     template="""
     {solution}
     """,
     solution="""
-    diagnosis = {"A": "collapsed", "B": "discriminator won", "C": "healthy"}
+    diagnosis = {"A": "healthy", "B": "not formed yet", "C": "discriminator won"}
     """,
-    hint="Compare A and C column by column: where do they differ? Then look at B's D(x) and D(G(z)).",
+    hint="Compare A and B column by column: where do they differ? Then look at C's D(x) and D(G(z)).",
     checker=_check_diagnosis,
     hidden_tests=False,
+    first_answer_only=True,
 )
