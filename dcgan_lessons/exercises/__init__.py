@@ -153,14 +153,13 @@ def for_notebook(notebook: str) -> list[Exercise]:
     return sorted((ex for ex in EXERCISES.values() if ex.notebook == notebook), key=lambda ex: ex.id)
 
 
-def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
-    """Check a student's answer: prints what is right, or raises :class:`ExerciseError` saying what is
-    wrong and what to try. ``hidden=True`` runs the teacher's extra cases; ``data`` are numbers a
-    reading exercise is about (e.g. the measured rates)."""
+def verdict(exercise_id: str, answer, hidden: bool = False, **data) -> str:
+    """What the student learnt from a right answer; raises :class:`ExerciseError` saying what is wrong and what
+    to try. :func:`check` shows it in the notebook; the grader reaches it in its own process (``verdicts``)."""
     ex = get(exercise_id)
     name = f"{ex.id} ({ex.title})"
     try:
-        learnt = ex.checker(answer, hidden=hidden, **data)
+        return ex.checker(answer, hidden=hidden, **data)
     except _NotDone:
         raise ExerciseError(
             f"{name}: not done yet. Replace `raise NotImplementedError()` in the cell above with your "
@@ -168,10 +167,18 @@ def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
         ) from None
     except _Wrong as wrong:
         raise ExerciseError(f'{name}: not right yet. {wrong}\nStuck? dl.exercises.hint("{ex.id}")') from None
+
+
+def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
+    """Check a student's answer: prints what is right, or raises :class:`ExerciseError` saying what is
+    wrong and what to try. ``hidden=True`` runs the teacher's extra cases; ``data`` are numbers a
+    reading exercise is about (e.g. the measured rates)."""
+    learnt = verdict(exercise_id, answer, hidden, **data)
+    ex = get(exercise_id)
     if hidden:
         print(f"Correct: {ex.id} passes the teacher's extra cases too.")
     else:
-        print(f"Correct: {name}. {learnt[:1].upper()}{learnt[1:]}")
+        print(f"Correct: {ex.id} ({ex.title}). {learnt[:1].upper()}{learnt[1:]}")
 
 
 def hint(exercise_id: str) -> None:
