@@ -4,10 +4,12 @@ notebooks (``dcgan-lessons grade``), compatible with nbgrader's markers and cell
 A submission is a student's folder of notebooks (the folder's name is the student), or single notebook
 files inside such folders: ``submissions/ada/01_mnist_data.ipynb`` is Ada's notebook 01. Each is graded
 against the teacher's notebook of the same file name, as nbgrader does: the check cells (and every
-other locked cell) are put back from the teacher's version, hidden tests included, the notebook is run
-top to bottom in quick settings, and each check cell that ran without an error earns its points.
-Only the teacher's graded cells count, with the teacher's points, and every teacher's notebook with graded
-cells is expected from every student's folder: a missing or unreadable one scores 0 of its maximum.
+other locked cell) are put back from the teacher's version, hidden tests included, and the notebook is run
+top to bottom in quick settings in a sandbox (:mod:`dcgan_lessons.sandbox`). An exercise of this package earns
+its points when the grader's own check passes on the answer the notebook hands back (:mod:`dcgan_lessons.verdicts`);
+any other graded cell, when it ran without an error. Only the teacher's graded cells count, with the teacher's
+points, and every teacher's notebook with graded cells is expected from every student's folder: a missing or
+unreadable one scores 0 of its maximum.
 """
 
 from __future__ import annotations

@@ -289,3 +289,21 @@ def test_every_exercise_judged_outside_the_kernel_passes_its_solution_and_fails_
         verdicts.record(exercise, answer, **data)
         verdict = judge(exercise, (tmp_path / f"{exercise}.json").read_text())
         assert (verdict is None) == right, verdict
+
+
+@needs_sandbox
+def test_forging_the_checks_of_notebook_04_earns_nothing(tmp_path, full_mnist_dir):
+    """The issue's probe on the real notebook 04 (three one-point exercises): the checker and the traceback display
+    replaced in the student's own cell, every exercise left undone."""
+    from tests.conftest import ROOT
+
+    name = "04_adversarial_losses.ipynb"
+    classroom.assign(ROOT / "notebooks", tmp_path / "student")
+    nb = nbformat.read(tmp_path / "student" / name, as_version=4)
+    forge = "import dcgan_lessons as dl\n\ndl.exercises.check = lambda *a, **k: None\n"
+    nb.cells.insert(1, v4.new_code_cell(forge + "get_ipython().showtraceback = lambda *a, **k: None"))
+    _write(nb.cells, tmp_path / "subs" / "mallory" / name)
+    book = classroom.grade([tmp_path / "subs" / "mallory" / name], ROOT / "notebooks", timeout=300)
+    marks = [(m.exercise, m.points, m.max_points) for m in book.marks if m.notebook == "04_adversarial_losses"]
+    assert marks == [("ex08", 0, 1), ("ex09", 0, 1), ("ex10", 0, 1)]
+    assert all(": not done yet." in m.message for m in book.marks if m.notebook == "04_adversarial_losses")
