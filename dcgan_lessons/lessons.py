@@ -109,13 +109,19 @@ def _differences(module_name: str, code: str) -> list[str]:
 
 
 def check(paths: list[str | os.PathLike]) -> list[str]:
-    """Every difference between the lesson cells of these notebooks and the package, one line each."""
+    """Every difference between the lesson and exercise cells of these notebooks and the package (all that
+    :func:`sync` would rewrite), one line each."""
     if not paths:
         raise ValueError("no notebooks to check; run this from the project folder or name the notebooks")
     problems = []
     for path in map(Path, paths):
-        for index, module_name, code in lesson_cells(_read(path)):
+        nb = _read(path)
+        for index, module_name, code in lesson_cells(nb):
             problems += [f"{path.name}, cell {index}: {p}" for p in _differences(module_name, code)]
+        # what --sync would replace (it changes only this copy): exercise cells that differ from the registry
+        problems += [
+            f"{path.name}, {line} differs from the exercise registry" for line in _sync_exercises(nb, path.stem)
+        ]
     return problems
 
 

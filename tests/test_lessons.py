@@ -93,7 +93,12 @@ def test_sync_refuses_a_students_notebook_and_backs_up_a_teachers(tmp_path, caps
     assert (tmp_path / "04_student.ipynb").read_text() == before and not (tmp_path / ".lessons-backup").exists()
     path = tmp_path / "04_adversarial_losses.ipynb"
     (tmp_path / "04_teacher.ipynb").rename(path)
+    # the plain check names what --sync would replace
+    assert lessons.check([path]) == [
+        "04_adversarial_losses.ipynb, cell 1: ex08_answer differs from the exercise registry"
+    ]
     assert main(["lessons", "--sync", str(path)]) == 0
+    assert lessons.check([path]) == []
     printed = capsys.readouterr().out
     assert "04_adversarial_losses.ipynb:\n  cell 1: ex08_answer\n  backup: " in printed
     (backup,) = (tmp_path / ".lessons-backup").iterdir()
