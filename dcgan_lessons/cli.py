@@ -235,6 +235,10 @@ def _assign(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from .classroom import grade
 
+    if args.unsandboxed:
+        print(
+            "dcgan-lessons grade: --unsandboxed: the students' code runs as you, outside any sandbox", file=sys.stderr
+        )
     book = grade(
         args.submissions,
         args.source,

@@ -220,7 +220,9 @@ def test_without_a_sandbox_grade_refuses_to_run_student_code_unless_told(tmp_pat
     assert "no sandbox to run the students' notebooks in: install Debian's bubblewrap" in error
     assert "pass --unsandboxed to run their code as yourself" in error
     assert main([*args, "--unsandboxed"]) == 0
-    assert capsys.readouterr().out.splitlines()[2].split() == ["ada", "1", "1", "1"]
+    printed = capsys.readouterr()
+    assert printed.out.splitlines()[2].split() == ["ada", "1", "1", "1"]
+    assert "--unsandboxed: the students' code runs as you, outside any sandbox" in printed.err
 
 
 def test_a_student_version_as_source_is_refused(tmp_path):
