@@ -4,18 +4,22 @@ notebooks (``dcgan-lessons grade``), compatible with nbgrader's markers and cell
 A submission is a student's folder of notebooks (the folder's name is the student), or single notebook
 files inside such folders: ``submissions/ada/01_mnist_data.ipynb`` is Ada's notebook 01. Each is graded
 against the teacher's notebook of the same file name, as nbgrader does: the check cells (and every
-other locked cell) are put back from the teacher's version, hidden tests included, the notebook is run
-top to bottom in quick settings, and each check cell that ran without an error earns its points.
-Only the teacher's graded cells count, with the teacher's points, and every teacher's notebook with graded
-cells is expected from every student's folder: a missing or unreadable one scores 0 of its maximum.
+other locked cell) are put back from the teacher's version, hidden tests included, and the notebook is run
+top to bottom in quick settings in a sandbox (:mod:`dcgan_lessons.sandbox`). An exercise of this package earns
+its points when the grader's own check passes on the answer the notebook hands back (:mod:`dcgan_lessons.verdicts`);
+any other graded cell, when it ran without an error. Only the teacher's graded cells count, with the teacher's
+points, and every teacher's notebook with graded cells is expected from every student's folder: a missing or
+unreadable one scores 0 of its maximum.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,14 +27,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .cluster import check_cluster, dask_client
-from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, exercise_cells
+from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, EXERCISES, exercise_cells
+from .exercises import get as get_exercise
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
 from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
+from .verdicts import ANSWERS_VARIABLE, IN_KERNEL, judge
 
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
 EXERCISE_TAG = "raises-exception"  # papermill runs on past an error in a cell with this tag
+BACKUP_FOLDER = ".assign-backup"  # what assign --replace set aside
+RECORD_TAG = "dcgan-lessons-record"  # the grader's cells that hand answers back
 
 
 def _nbgrader(cell) -> dict:
@@ -81,9 +90,24 @@ def student_version(nb, name: str = "notebook"):
     return nb
 
 
-def assign(source: str | os.PathLike, out: str | os.PathLike) -> list[Path]:
-    """Write the student version of every notebook in the folder ``source`` into ``out``."""
+def _same_notebook(path: Path, nb) -> bool:
+    """Whether the file ``path`` holds exactly the notebook ``nb`` (a student's edits, a teacher's solutions: no)."""
     import nbformat
+
+    try:
+        return nbformat.writes(nbformat.read(path, as_version=4)) == nbformat.writes(nb)
+    except Exception:  # anything unreadable is not the same notebook
+        return False
+
+
+def assign(source: str | os.PathLike, out: str | os.PathLike, replace: bool = False) -> list[Path]:
+    """Write the student version of every notebook in the folder ``source`` into ``out``, each as a new file (a
+    link in ``out`` is replaced, never written through). A notebook already in ``out`` that differs from its
+    fresh student version (a student's work, a link to the teacher's) is refused unless ``replace``; then it is
+    kept aside in ``out/.assign-backup/``."""
+    import nbformat
+
+    from .files import write_with
 
     source, out = Path(source), Path(out)
     notebooks = sorted(source.glob("*.ipynb"))
@@ -93,13 +117,32 @@ def assign(source: str | os.PathLike, out: str | os.PathLike) -> list[Path]:
         raise ValueError(
             f"the student versions would overwrite the teacher's notebooks in {source}; choose another OUT_DIR"
         )
+    versions = {path.name: student_version(nbformat.read(path, as_version=4), path.name) for path in notebooks}
+    differ = [
+        name for name, nb in versions.items() if os.path.lexists(out / name) and not _same_notebook(out / name, nb)
+    ]
+    if differ and not replace:
+        raise ValueError(
+            f"{out} already holds {', '.join(differ)}, different from the fresh student version (a student's work, "
+            "or a link to the teacher's notebook); choose an empty folder, or pass --replace to keep them aside "
+            f"in {out / BACKUP_FOLDER} and write new ones"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks:
-        nb = student_version(nbformat.read(path, as_version=4), path.name)
-        nbformat.write(nb, out / path.name)
-        written.append(out / path.name)
-    return written
+    for name in differ:
+        (out / BACKUP_FOLDER).mkdir(exist_ok=True)
+        os.replace(out / name, _free(out / BACKUP_FOLDER / name))  # the link or file itself moves, not its target
+    for name, nb in versions.items():
+        write_with(out / name, lambda tmp, nb=nb: nbformat.write(nb, tmp))  # a new file renamed into place
+    return [out / name for name in versions]
+
+
+def _free(path: Path) -> Path:
+    """``path``, or ``name.1.ipynb``, ``name.2.ipynb``, ... : the first name not taken."""
+    candidate, n = path, 0
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    return candidate
 
 
 def insert_exercises(notebook: str | os.PathLike, placements: dict[str, str]) -> None:
@@ -122,6 +165,9 @@ def insert_exercises(notebook: str | os.PathLike, placements: dict[str, str]) ->
 
 
 # --- grading ----------------------------------------------------------------------------------
+
+# marks, why the notebook earned less or None, ignored cells, the executed notebook (feedback) or None
+Outcome = tuple[list, str | None, list[str], object]
 
 
 @dataclass
@@ -204,12 +250,35 @@ class Unreadable(ValueError):
     """A file that is not a notebook nbformat can read: not JSON, not UTF-8, cells without a source, ..."""
 
 
+MAX_BYTES = 50_000_000  # a notebook larger than this is not read (answers and submissions alike)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most MAX_BYTES, read once; a symbolic link (to the
+    teacher's notebook, to a system file) is refused, not followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Unreadable("a symbolic link, not a file of its own") from None
+        raise Unreadable(f"{type(error).__name__}: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise Unreadable("not a regular file")
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise Unreadable(f"larger than {MAX_BYTES // 1_000_000} MB")
+    return data
+
+
 def read_notebook(path: Path):
-    """The notebook in ``path``; anything unreadable becomes one line (the error's type and first line)."""
+    """The notebook in ``path`` (a regular file: see :func:`read_file`); anything unreadable becomes one line
+    (the error's type and first line)."""
     import nbformat
 
+    data = read_file(path)
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
         return nb
     except Exception as error:  # a student's file can fail in any of nbformat's ways; the caller names it
@@ -230,7 +299,7 @@ def expected_notebooks(source: Path) -> dict:
     expected = {}
     for path in sorted(source.glob("*.ipynb")):
         try:
-            nb = read_notebook(path)
+            nb = read_notebook(path.resolve())  # the teacher's own files: a link is theirs to make
         except Unreadable as error:
             message = f"the teacher's {path.name} is not a readable notebook ({error}); fix it or move it away"
             raise ValueError(message) from None
@@ -244,28 +313,43 @@ def expected_notebooks(source: Path) -> dict:
     return expected
 
 
+def _names(folders: list[Path]) -> dict[Path, str]:
+    """Each student's row name: their folder's name, or with as many parent folders as it takes to tell apart
+    folders of the same name (``class-a/ada`` and ``class-b/ada``)."""
+    names = {}
+    for folder in dict.fromkeys(folders):
+        depth = 1
+        while sum(f.parts[-depth:] == folder.parts[-depth:] for f in set(folders)) > 1 and depth < len(folder.parts):
+            depth += 1
+        names[folder] = "/".join(folder.parts[-depth:])
+    return names
+
+
 def find_submissions(paths: Iterable[str | os.PathLike], expected: Iterable[str]) -> list[tuple[str, str, Path | None]]:
     """(student, notebook name, file or None) triples. A folder is one student's whole submission: every expected
     notebook, None where it is missing, then its other notebooks (renamed ones). A file is one notebook of the
-    student its folder is named after."""
+    student its folder is named after. Links are listed as they are (reading one refuses it)."""
     expected = list(expected)
     found = {}
     for path in map(Path, paths):
         if path.is_dir():
-            student, notebooks = path.resolve().name, sorted(path.glob("*.ipynb"))
+            folder, notebooks = path.resolve(), sorted(path.glob("*.ipynb"))
             if not notebooks and any(sub.is_dir() and any(sub.glob("*.ipynb")) for sub in path.iterdir()):
                 raise ValueError(
                     f"{path} holds folders, not notebooks: pass the students' folders ({path}/*), not their parent"
                 )
             for name in expected:
-                found.setdefault((student, name), path / name if (path / name).is_file() else None)
+                there = folder / name
+                found.setdefault((folder, name), there if there.is_file() or there.is_symlink() else None)
             for notebook in notebooks:
-                found.setdefault((student, notebook.name), notebook)
-        elif path.suffix == ".ipynb" and path.is_file():
-            found.setdefault((path.resolve().parent.name, path.name), path)
+                found.setdefault((folder, notebook.name), folder / notebook.name)
+        elif path.suffix == ".ipynb" and (path.is_file() or path.is_symlink()):
+            folder = path.absolute().parent.resolve()
+            found.setdefault((folder, path.name), folder / path.name)
         else:
             raise ValueError(f"{path} is neither a student's folder nor a notebook file")
-    return [(student, name, path) for (student, name), path in found.items()]
+    names = _names([folder for folder, _ in found])
+    return [(names[folder], name, path) for (folder, name), path in found.items()]
 
 
 def _grade_ids(nb) -> set[str]:
@@ -318,7 +402,28 @@ def prepare(submission, teacher):
             tags = cell.metadata.setdefault("tags", [])
             if EXERCISE_TAG not in tags:
                 tags.append(EXERCISE_TAG)
+    nb.cells = [c for cell in nb.cells for c in [cell, *_record_cell(cell)]]
     return _cleared(nb), ignored
+
+
+def _judged_outside(cell) -> str | None:
+    """The exercise whose mark the grader decides in its own process from what this check cell's exercise hands
+    back (see :mod:`dcgan_lessons.verdicts`), or None for a check cell judged by running it."""
+    grade_id = _nbgrader(cell).get("grade_id")
+    exercise = grade_id.removesuffix("_check") if isinstance(grade_id, str) else None
+    return exercise if exercise in EXERCISES and exercise not in IN_KERNEL else None
+
+
+def _record_cell(cell) -> list:
+    """After an exercise's check cell, the grader's cell that hands the student's answer back (none for others)."""
+    import nbformat
+
+    exercise = _judged_outside(cell) if _nbgrader(cell).get("grade") else None
+    if exercise is None:
+        return []
+    ex = get_exercise(exercise)
+    source = f'__import__("dcgan_lessons.verdicts").verdicts.record("{ex.id}", {ex.answer}{ex.check_args})'
+    return [nbformat.v4.new_code_cell(source, metadata={"tags": [EXERCISE_TAG, RECORD_TAG]})]
 
 
 def _cleared(nb):
@@ -332,17 +437,32 @@ def _cleared(nb):
     return nb
 
 
-def _execute(notebook: Path, output: Path, cwd: Path, timeout: int, env: dict[str, str]) -> str | None:
-    """Run ``notebook`` with papermill in quick settings in a child process; returns None, or why the
-    run stopped early when the time limit was reached."""
-    env = {**os.environ, QUICK_VARIABLE: "1", "TF_CPP_MIN_LOG_LEVEL": "2", **env}
-    command = [sys.executable, "-m", "papermill", str(notebook), str(output), "--cwd", str(cwd)]
-    command += ["-k", "python3", "--no-progress-bar", "--execution-timeout", str(timeout)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+def _execute(
+    notebook: Path, output: Path, work: Path, timeout: int, env: dict, reads: list, sandboxed: bool
+) -> str | None:
+    """Run ``notebook`` with papermill in quick settings, in the sandbox unless ``sandboxed`` is False; returns
+    None, or why the run stopped early when the time limit was reached. When this returns, every process the
+    notebook started is gone (the sandbox's PID namespace; without it, the process group)."""
+    env = {QUICK_VARIABLE: "1", "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+    papermill = [sys.executable, "-m", "papermill", str(notebook), str(output), "--cwd", str(work)]
+    papermill += ["-k", "python3", "--no-progress-bar", "--execution-timeout", str(timeout)]
+    if sandboxed:
+        # inside, SIGINT at the time limit lets papermill save what ran and shut its kernel down
+        process = sandbox.popen(["timeout", "-s", "INT", str(timeout), *papermill], work.parent, work, reads, env)
+        try:
+            process.communicate(timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # the sandbox's first process: the kernel then ends all the others
+            process.communicate()
+            return f"the time limit of {timeout} s was reached"
+        return f"the time limit of {timeout} s was reached" if process.returncode == 124 else None
+    env = {**os.environ, **env}
+    process = subprocess.Popen(
+        papermill, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        # SIGINT lets papermill shut its kernel down; what ran so far is saved after every cell
         process.send_signal(signal.SIGINT)
         try:
             process.communicate(timeout=20)
@@ -353,19 +473,33 @@ def _execute(notebook: Path, output: Path, cwd: Path, timeout: int, env: dict[st
     return None
 
 
-def _scratch(folder: Path, source: Path, reference: Path | None) -> tuple[Path, dict[str, str]]:
+def _scratch(folder: Path, source: Path, reference: Path | None, sandboxed: bool) -> tuple[Path, dict, list]:
     """A student's own copy of the project's layout, so that their runs, figures and temporary files stay theirs:
-    ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), a copy of the
-    reference run in ``folder/reference-run/`` (found as ``../reference-run`` and by the variable), ``folder/tmp/``.
-    Returns the working folder and the environment for the run."""
-    work, tmp = folder / source.resolve().name, folder / "tmp"
+    ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), the reference
+    run as ``folder/reference-run/`` (found as ``../reference-run`` and by the variable; in the sandbox bound
+    read-only, else a copy), ``folder/answers/`` for what the exercises hand back. Returns the working folder, the
+    environment for the run and the (host path, path inside) pairs the sandbox reads."""
+    work, answers = folder / source.resolve().name, folder / "answers"
     work.mkdir()
-    tmp.mkdir()
-    env = {"TMPDIR": str(tmp)}  # quick figures (plots.figures_dir) and tempfile folders
+    answers.mkdir()
+    env, reads = {ANSWERS_VARIABLE: str(answers)}, []
+    if sandboxed:
+        env |= sandbox.environment(folder)
+        mnist = os.environ.get("MNIST_DIR")
+        if mnist and Path(mnist).is_dir():
+            env["MNIST_DIR"] = str(Path(mnist).resolve())
+            reads.append((Path(mnist).resolve(), Path(mnist).resolve()))
+    else:
+        (folder / "tmp").mkdir()
+        env["TMPDIR"] = str(folder / "tmp")  # quick figures (plots.figures_dir) and tempfile folders
     if reference is not None:
-        shutil.copytree(reference, folder / FOLDER_NAME)
+        if sandboxed:
+            (folder / FOLDER_NAME).mkdir()
+            reads.append((reference, folder / FOLDER_NAME))
+        else:
+            shutil.copytree(reference, folder / FOLDER_NAME)
         env[REFERENCE_VARIABLE] = str(folder / FOLDER_NAME)
-    return work, env
+    return work, env, reads
 
 
 def _error(cell) -> str | None:
@@ -388,29 +522,40 @@ def grade_notebook(
     teacher,
     source: Path,
     timeout: int,
-    keep: Path | None = None,
     reference: Path | None = None,
-) -> tuple[list[Mark], str | None, list[str]]:
-    """Run one submitted notebook in a scratch folder of its own and mark the teacher's graded cells; returns
-    (marks, why it stopped or None, notes on ignored cells)."""
+    sandboxed: bool = True,
+) -> Outcome:
+    """Run one submitted notebook in a scratch folder of its own (in the sandbox unless ``sandboxed`` is False)
+    and mark the teacher's graded cells once it has ended; returns (marks, why it stopped or None, notes on
+    ignored cells, the executed notebook as feedback)."""
     import nbformat
 
     nb, ignored = prepare(submission, teacher)
-    with tempfile.TemporaryDirectory(prefix="dcgan-grade-") as tmp:
-        work, env = _scratch(Path(tmp), source, reference)
+    handed: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="dcgan-grade-", ignore_cleanup_errors=True) as tmp:
+        work, env, reads = _scratch(Path(tmp), source, reference, sandboxed)
         prepared, executed = work / name, Path(tmp) / "executed.ipynb"
         nbformat.write(nb, prepared)
-        stopped = _execute(prepared, executed, work, timeout, env)
-        ran = nbformat.read(executed, as_version=4) if executed.is_file() else nb
-        if keep is not None:
-            keep.mkdir(parents=True, exist_ok=True)
-            nbformat.write(ran, keep / name)
-    ran.cells = [c for c in ran.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+        stopped = _execute(prepared, executed, work, timeout, env, reads, sandboxed)
+        # the notebook's processes are gone: what they left is read as data, regular files only
+        try:
+            ran = read_notebook(executed)
+        except Unreadable:
+            ran = nb
+        for original in _graded(teacher):
+            exercise = _judged_outside(original)
+            if exercise:
+                try:
+                    handed[exercise] = read_file(Path(env[ANSWERS_VARIABLE]) / f"{exercise}.json")
+                except Unreadable:  # not handed back (or not as a file of its own)
+                    pass
+    ran.cells = [c for c in ran.cells if not {"papermill-error-cell-tag", RECORD_TAG} & set(c.metadata.get("tags", []))]
 
     stop_at = None
     for index, cell in enumerate(ran.cells):
         error = _error(cell) if cell.cell_type == "code" else None
-        if error and EXERCISE_TAG not in cell.metadata.get("tags", []):  # papermill stops there
+        interrupted = stopped and error and error.startswith("KeyboardInterrupt")  # the cell the time limit stopped
+        if interrupted or (error and EXERCISE_TAG not in cell.metadata.get("tags", [])):  # papermill stops there
             stop_at = f"stopped at cell {index + 1} ({_first_line(cell)}): {error}"
             if stopped:
                 stop_at = f"{stopped} while cell {index + 1} ({_first_line(cell)}) ran"
@@ -430,14 +575,20 @@ def grade_notebook(
         index, cell = found.get(_nbgrader(original)["grade_id"], (None, None))
         error = _error(cell) if cell is not None else None
         if cell is None:
-            marks.append(Mark(student, stem, exercise, 0, points, "check cell deleted"))
+            why = "check cell deleted"
+        elif index == stop_index and stopped:
+            why = f"{stopped} while it ran"
         elif index >= stop_index or (cell.get("execution_count") is None and not error):
-            marks.append(Mark(student, stem, exercise, 0, points, "not reached: the notebook stopped before it"))
-        elif error:
-            marks.append(Mark(student, stem, exercise, 0, points, error))
+            why = "not reached: the notebook stopped before it"
+        elif _judged_outside(original):
+            if exercise in handed:
+                why = judge(exercise, handed[exercise].decode("utf-8", "replace"))
+            else:
+                why = f"no answer handed back ({error})" if error else "no answer handed back"
         else:
-            marks.append(Mark(student, stem, exercise, points, points))
-    return marks, stop_at, ignored
+            why = error
+        marks.append(Mark(student, stem, exercise, 0 if why else points, points, why or ""))
+    return marks, stop_at, ignored, ran
 
 
 def _zeros(student: str, name: str, teacher) -> list[Mark]:
@@ -446,7 +597,19 @@ def _zeros(student: str, name: str, teacher) -> list[Mark]:
     return [Mark(student, stem, _exercise(c), 0, float(_nbgrader(c).get("points", 0))) for c in _graded(teacher)]
 
 
-Outcome = tuple[list[Mark], str | None, list[str]]  # marks, why the notebook earned less or None, ignored cells
+def _kept(keep: Path, student: str, name: str, submissions: list[Path]) -> Path:
+    """Where the executed notebook of ``student``'s ``name`` goes: never onto a handed-in file."""
+    target = keep / student / name
+    if target.exists() and any(target.samefile(path) for path in submissions):
+        raise ValueError(f"--keep {keep} would replace the submission {target}; keep the feedback elsewhere")
+    return target
+
+
+def _student_versions(expected: dict) -> list[str]:
+    """The teacher's notebooks with answer cells but no solution in any: student versions, which would be graded
+    without hidden tests."""
+    answers = {name: [c for c in nb.cells if _nbgrader(c).get("solution")] for name, nb in expected.items()}
+    return [name for name, cells in answers.items() if cells and not any(BEGIN_SOLUTION in c.source for c in cells)]
 
 
 def grade(
@@ -457,53 +620,82 @@ def grade(
     keep: str | os.PathLike | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    unsandboxed: bool = False,
 ) -> Gradebook:
     """Grade every submitted notebook against the teacher's notebooks in ``source``; ``timeout`` is the
     time limit per notebook in seconds. Writes ``csv_path`` if given and the executed notebooks (the
-    students' feedback) into ``keep/<student>/`` if given. A notebook that is missing, unreadable or
-    renamed earns nothing and gets a note; the others are graded all the same.
+    students' feedback) into ``keep/<student>/`` if given, once every notebook has ended. A notebook that is
+    missing, unreadable, a link or renamed earns nothing and gets a note; the others are graded all the same.
 
-    With ``workers`` (a local Dask cluster of that many processes) or ``scheduler`` (tcp://host:port, whose
-    workers must see the same files) the notebooks are graded in parallel, into the same gradebook."""
+    Each notebook runs in the sandbox (:mod:`dcgan_lessons.sandbox`); without one, only if ``unsandboxed`` says
+    the teacher accepts running the students' code as themselves. With ``workers`` (a local Dask cluster of that
+    many processes) or ``scheduler`` (tcp://host:port, whose workers must see the same files) the notebooks are
+    graded in parallel, into the same gradebook."""
     check_cluster(scheduler, workers)
     source = Path(source)
     if not source.is_dir():
         raise ValueError(f"--source {source} is not a folder; it must hold the teacher's notebooks")
     if timeout < 1:
         raise ValueError(f"the time limit must be at least 1 second, got {timeout}")
+    if not unsandboxed and sandbox.tool() is None:
+        raise ValueError(
+            f"no sandbox to run the students' notebooks in: {sandbox.INSTALL}, or pass --unsandboxed to run "
+            "their code as yourself, with your files and network (only for code you trust)"
+        )
     expected = expected_notebooks(source)
+    if copies := _student_versions(expected):
+        raise ValueError(
+            f"--source {source} holds student versions ({', '.join(copies)}: no solutions); "
+            "name the folder with the teacher's notebooks"
+        )
     try:
         reference = find_reference_run(source)
     except FileNotFoundError as error:
         raise ValueError(str(error)) from None
     here, reference = source.resolve(), reference.resolve() if reference else None  # a worker may run elsewhere
+    found = find_submissions(submissions, expected)
+    handed_in = [path for _, _, path in found if path is not None]
+    keep = Path(keep).resolve() if keep is not None else None
     # ((student, notebook), outcome, job): a job (grade_notebook's arguments) replaces the outcome, its zeros if lost
     entries: list[tuple[tuple[str, str], Outcome, tuple | None]] = []
-    for student, name, path in find_submissions(submissions, expected):
+    for student, name, path in found:  # every submission is read here, once, before any student's code runs
         teacher, key = expected.get(name), (student, Path(name).stem)
         if teacher is None:
-            entries.append(((student, name), ([], _stray(path, expected), []), None))
+            entries.append(((student, name), ([], _stray(path, expected), [], None), None))
             continue
         zeros = _zeros(student, name, teacher)
         if path is None:
-            entries.append((key, (zeros, f"missing: {student}/ has no {name}", []), None))
+            entries.append((key, (zeros, f"missing: {student}/ has no {name}", [], None), None))
             continue
         try:
             submission = read_notebook(path)
         except Unreadable as error:
             why = f"not graded: {student}/{name} is not a readable notebook ({error})"
-            entries.append((key, (zeros, why, []), None))
+            entries.append((key, (zeros, why, [], None), None))
             continue
-        folder = Path(keep).resolve() / student if keep is not None else None
-        job = (student, name, submission, teacher, here, timeout, folder, reference)
-        entries.append((key, (zeros, None, []), job))
+        if keep is not None:
+            _kept(keep, student, name, handed_in)
+        job = (student, name, submission, teacher, here, timeout, reference, not unsandboxed)
+        entries.append((key, (zeros, None, [], None), job))
     book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
-    for (key, _, _), (marks, why, ignored) in zip(entries, _outcomes(entries, scheduler, workers), strict=True):
+    outcomes = _outcomes(entries, scheduler, workers)
+    for (key, _, _), (marks, why, ignored, _) in zip(entries, outcomes, strict=True):
         book.marks += marks
         if why:
             book.failures[key] = why
         if ignored:
             book.ignored[key] = ignored
+    # every notebook has ended: the grader alone writes the feedback and the grades
+    if keep is not None:
+        import nbformat
+
+        from .files import write_with
+
+        for (_, _, job), (*_, ran) in zip(entries, outcomes, strict=True):
+            if job is not None and ran is not None:
+                target = _kept(keep, job[0], job[1], handed_in)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_with(target, lambda tmp, ran=ran: nbformat.write(ran, tmp))
     if csv_path is not None:
         book.write_csv(csv_path)
     return book
@@ -528,5 +720,5 @@ def _outcomes(entries: list, scheduler: str | None, workers: int | None) -> list
                 why = "the Dask worker grading it died"
             except Exception as error:  # the job's own error on a worker, such as a folder it cannot see
                 why = "its Dask job failed: " + " ".join(f"{type(error).__name__}: {error}".split())[:160]
-            outcomes.append((outcome[0], f"not graded: {why}; grade it again", []))
+            outcomes.append((outcome[0], f"not graded: {why}; grade it again", [], None))
     return outcomes

@@ -33,6 +33,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line that points at --help, not the whole usage."""
 
@@ -73,12 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("run_dir", type=Path)
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--out", type=Path, required=True)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_seed, default=0)
     sample.add_argument("--ema", action="store_true", help="draw from the generator's average (runs with --ema)")
 
     assign = sub.add_parser("assign", help="write student versions: solutions stubbed, hidden tests removed")
     assign.add_argument("src_dir", type=Path, help="folder with the teacher's notebooks")
     assign.add_argument("out_dir", type=Path, help="folder for the student versions")
+    assign.add_argument(
+        "--replace", action="store_true", help="set aside (OUT_DIR/.assign-backup/) notebooks that differ, then write"
+    )
     grade = sub.add_parser("grade", help="run submitted notebooks and mark their exercises")
     grade.add_argument("submissions", nargs="+", type=Path, help="students' folders (or student/NN_x.ipynb files)")
     grade.add_argument("--source", type=Path, default=Path("notebooks"), help="the teacher's notebooks (./notebooks)")
@@ -87,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--keep", type=Path, help="save the executed notebooks (feedback) into KEEP/<student>/")
     grade.add_argument("--workers", type=_positive_int, help="local Dask workers grading at once (default: one by one)")
     grade.add_argument("--scheduler", help="a running Dask scheduler (tcp://host:port) whose workers see these files")
+    grade.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="without bubblewrap, run the students' code as yourself (it can read and change your files)",
+    )
     notebooks = sub.add_parser("notebooks", help="execute the notebook series in place (the committed outputs)")
     notebooks.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: the whole series)")
     notebooks.add_argument("--quick", action="store_true", help="quick, real settings, as CI uses")
@@ -106,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port); default: local")
     sweep.add_argument("--workers", type=_positive_int, help="local worker processes (default 1; not with --scheduler)")
     sweep.add_argument("--mnist-dir", type=Path, help="MNIST folder for all workers (default: their $MNIST_DIR)")
+    sweep.add_argument(
+        "--overwrite", action="store_true", help="--out holds another sweep: set it aside (OUT/.previous-N/), run this"
+    )
     sweep_report = sub.add_parser(
         "sweep-report",
         help="summarise a sweep's finished runs (also while it runs) and draw them with their differences from the "
@@ -189,6 +207,8 @@ def _sample(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out} is a folder; give a file name such as {args.out / 'digits.npy'}")
     if args.out.suffix != ".npy":
         raise ValueError(f"--out must name a .npy file, got {args.out}")
+    if not args.out.parent.is_dir() and any(p.exists() and not p.is_dir() for p in args.out.parents):
+        raise ValueError(f"--out {args.out}: {next(p for p in args.out.parents if p.exists())} is a file, not a folder")
     run = load_run(args.run_dir)
     with atomic_path(args.out) as tmp:  # written batch by batch: a million digits need no more memory than 1024
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(args.n, 28, 28))
@@ -206,7 +226,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _assign(args: argparse.Namespace) -> int:
     from .classroom import assign
 
-    written = assign(args.src_dir, args.out_dir)
+    written = assign(args.src_dir, args.out_dir, replace=args.replace)
     print(f"Wrote {len(written)} student notebook(s) to {args.out_dir}: {', '.join(p.name for p in written)}")
     return 0
 
@@ -215,6 +235,10 @@ def _assign(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from .classroom import grade
 
+    if args.unsandboxed:
+        print(
+            "dcgan-lessons grade: --unsandboxed: the students' code runs as you, outside any sandbox", file=sys.stderr
+        )
     book = grade(
         args.submissions,
         args.source,
@@ -223,6 +247,7 @@ def _grade(args: argparse.Namespace) -> int:
         keep=args.keep,
         scheduler=args.scheduler,
         workers=args.workers,
+        unsandboxed=args.unsandboxed,
     )
     print(book.table())
     if args.csv:
@@ -254,6 +279,8 @@ def _lessons(args: argparse.Namespace) -> int:
     if args.sync:
         changed = sync(paths)
         print(f"Rewrote the lesson cells of {len(changed)} notebook(s): {', '.join(p.name for p in changed) or '-'}")
+        for path, lines in changed.items():
+            print(f"{path.name}:\n  " + "\n  ".join(lines))
         return 0
     problems = check(paths)
     print("\n".join(problems) or f"The lesson cells of {len(paths)} notebook(s) agree with the package.")
@@ -265,12 +292,17 @@ def _analyze(args: argparse.Namespace) -> int:
     import json
 
     from .analysis import analyze_run, save_analysis, summary
+    from .runs import load_run
 
     if args.out and not args.save:
         raise ValueError("--out names where --save writes; add --save")
     analysis = analyze_run(args.run_dir)
     result = analysis.to_dict()
     print(json.dumps(result) if args.json else summary(result))
+    run = load_run(args.run_dir)
+    if not run.complete:  # still training, or stopped early: say which epochs these numbers are of
+        done = len(run.history["epochs"])
+        print(f"Unfinished: {done} of {run.config['epochs']} epochs trained so far", file=sys.stderr)
     if args.save:
         written = save_analysis(analysis, args.out)
         print(f"Wrote {len(written)} files to {written[0].parent}: {', '.join(p.name for p in written)}")
@@ -281,7 +313,14 @@ def _analyze(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from .sweeps import sweep
 
-    sweep(args.spec, args.out, scheduler=args.scheduler, workers=args.workers, mnist_dir=args.mnist_dir)
+    sweep(
+        args.spec,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        mnist_dir=args.mnist_dir,
+        overwrite=args.overwrite,
+    )
     return 0
 
 
@@ -289,7 +328,13 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sweep_report(args: argparse.Namespace) -> int:
     from .sweeps import report
 
-    print("Wrote " + " and ".join(map(str, report(args.dir))))
+    try:
+        figures = report(args.dir)
+    except (KeyError, TypeError, AttributeError) as err:  # a spec.json or result that is JSON but not a sweep's
+        raise ValueError(
+            f"{args.dir} holds a damaged sweep ({type(err).__name__}: {err}); run the sweep again"
+        ) from None
+    print("Wrote " + " and ".join(map(str, figures)))
     return 0
 
 

@@ -44,7 +44,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler, set_as_default=False) as client:
+        try:
+            client = Client(scheduler, set_as_default=False)
+        except OSError as err:  # no scheduler there: a timeout, a refused connection
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+        with client:
             yield client
         return
     n = workers or 1

@@ -31,7 +31,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,6 +51,8 @@ SUMMARY = "summary.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_PNG = "summary.png"
 SPEC_JSON = "spec.json"
+LOCK = ".sweep.lock"  # held by the sweep writing into the folder
+MNIST_TRAIN_IMAGES = 60_000
 RETRIES = 2  # a task that raised is run again this often; a lost worker's task is rescheduled by the scheduler
 
 FORMED_RATE = "confident_switch_rate_formed"  # None for a run that never formed all ten digits
@@ -144,8 +147,8 @@ def plan(spec: str | os.PathLike | dict) -> tuple[dict[str, TrainConfig], list[i
         conditions = []
     if not isinstance(seeds, list) or not seeds:
         problems.append("the grid is empty: give at least one seed (seeds = [0, 1, 2])")
-    elif not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        problems.append(f"seeds must be whole numbers of at least 0, got {seeds!r}")
+    elif not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**32 for s in seeds):
+        problems.append(f"seeds must be whole numbers from 0 to 2**32 - 1, got {seeds!r}")
     elif len(set(seeds)) != len(seeds):
         problems.append(f"seeds must differ, got {seeds!r}")
     if "seed" in base:
@@ -169,9 +172,27 @@ def plan(spec: str | os.PathLike | dict) -> tuple[dict[str, TrainConfig], list[i
                 configs[label] = make_config(settings.pop("preset", "report"), **settings)
             except (ValueError, TypeError) as err:
                 problems.append(f"condition {label!r}: {err}")
+                continue
+            problems += [f"condition {label!r}: {problem}" for problem in _values(configs[label])]
     if problems:
         raise ValueError("\n".join(where + problem for problem in problems))
     return configs, list(seeds)
+
+
+def _values(config: TrainConfig) -> list[str]:
+    """What TrainConfig lets through but every run would fail on: true/false as a number, a batch larger than
+    the training images."""
+    import dataclasses
+
+    problems = [
+        f"{field.name} must be a number, got {str(value).lower()}"
+        for field in dataclasses.fields(config)
+        if isinstance(value := getattr(config, field.name), bool) and "bool" not in str(field.type)
+    ]
+    images = config.subset if isinstance(config.subset, int) else MNIST_TRAIN_IMAGES
+    if isinstance(config.batch_size, int) and config.batch_size > images:
+        problems.append(f"batch_size {config.batch_size} is larger than the {images} training images")
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------- one run
@@ -218,7 +239,9 @@ def result_row(label: str, seed: int, run, analysis) -> dict:
 
 def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | None = None) -> dict:
     """The Dask task: train one (condition, seed) (resuming a partly trained run), judge it, and write its
-    ``result.json`` atomically. MNIST comes from ``mnist_dir``, else the worker's own ``$MNIST_DIR``."""
+    ``result.json`` atomically. MNIST comes from ``mnist_dir``, else the worker's own ``$MNIST_DIR``. An error that
+    would recur on every try (no MNIST, a refused run folder) comes back as ``{"failed": why}``, so that Dask
+    retries only what may go well the next time (a lost worker, a full disk)."""
     try:
         from distributed import get_worker
 
@@ -228,10 +251,10 @@ def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | 
     name = f"{label}/seed_{seed} on worker {worker}"
     folder = mnist_dir or os.environ.get(MNIST_DIR_VARIABLE)
     if not folder:
-        raise SweepError(
-            f"{name}: the worker has no MNIST; start it with {MNIST_DIR_VARIABLE}=<folder with the IDX files> "
-            f"in its environment, or pass --mnist-dir"
-        )
+        return {
+            "failed": f"{name}: the worker has no MNIST; start it with {MNIST_DIR_VARIABLE}=<folder with the IDX "
+            "files> in its environment, or pass --mnist-dir"
+        }
     from .analysis import analyze_run
     from .training import TrainingDiverged, train
 
@@ -243,8 +266,8 @@ def run_one(label: str, seed: int, config: dict, run_dir: str, mnist_dir: str | 
         row = {**result_row(label, seed, run, analyze_run(run, ema=bool(config.ema))), "ema": bool(config.ema)}
     except TrainingDiverged as err:  # an outcome to count, not a failure to retry
         row = {"condition": label, "seed": seed, "run": f"runs/{label}/seed_{seed}", "diverged": str(err)}
-    except (MnistError, RunError, ValueError) as err:
-        raise SweepError(f"{name}: {err}") from None
+    except (MnistError, RunError, ValueError) as err:  # the same again on a retry: reported, not retried
+        return {"failed": f"{name}: {err}"}
     row = {**row, "worker": worker, "config": config.to_dict()}
     write_json(run_dir / RESULT, row)
     return row
@@ -267,6 +290,42 @@ def _done(out_dir: Path, label: str, seed: int, config: TrainConfig) -> dict | N
     return row if row and row.get("config") == {**config.to_dict(), "seed": seed} else None
 
 
+@contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """Hold the sweep folder's lock: a second sweep into the same folder is refused while this one runs."""
+    import fcntl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another sweep is writing into {out_dir}; wait for it or choose another --out") from None
+        yield
+
+
+def _set_aside(out_dir: Path, spec: dict, overwrite: bool) -> None:
+    """Refuse a sweep folder that holds another spec (or a damaged one), unless ``overwrite``: then its contents
+    move into ``<out>/.previous-<n>/``, kept as ``train --overwrite`` keeps a run."""
+    stored = out_dir / SPEC_JSON
+    if not stored.exists() or _stored(stored) == spec:
+        return
+    if not overwrite:
+        why = "another sweep's spec" if _stored(stored) is not None else f"a damaged {SPEC_JSON}"
+        raise ValueError(
+            f"{out_dir} holds {why}; nothing there was changed. Choose another --out, or pass --overwrite to set "
+            f"its runs and results aside in {out_dir}/.previous-<n>/ and start this sweep there"
+        )
+    n = 1
+    while (out_dir / f".previous-{n}").exists():
+        n += 1
+    aside = out_dir / f".previous-{n}"
+    aside.mkdir()
+    for entry in out_dir.iterdir():
+        if entry.name != LOCK and not entry.name.startswith(".previous-"):
+            entry.rename(aside / entry.name)
+
+
 def sweep(
     spec: str | os.PathLike | dict,
     out_dir: str | os.PathLike,
@@ -274,29 +333,45 @@ def sweep(
     workers: int | None = None,
     mnist_dir: str | os.PathLike | None = None,
     log: Callable[[str], object] | None = print,
+    overwrite: bool = False,
 ) -> Path:
     """Run every (condition, seed) of ``spec`` on Dask into ``out_dir`` and summarise; returns ``out_dir``.
 
     Without ``scheduler`` a local cluster of ``workers`` processes (default 1) runs the tasks; with
     ``scheduler="tcp://host:port"`` an existing cluster does, its workers reading MNIST from their own
-    ``$MNIST_DIR`` unless ``mnist_dir`` is given. Finished runs are kept, partly trained ones resume.
+    ``$MNIST_DIR`` unless ``mnist_dir`` is given. Finished runs are kept, partly trained ones resume. A folder
+    holding another spec is refused unless ``overwrite`` (then set aside), and one sweep at a time writes into it.
     Runs that fail are reported together in one SweepError after the others have finished."""
     configs, seeds = plan(spec)
     check_cluster(scheduler, workers)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file; give a folder for the sweep")
+    stored = json.loads(json.dumps({"conditions": {k: c.to_dict() for k, c in configs.items()}, "seeds": seeds}))
+    with _locked(out_dir):
+        _set_aside(out_dir, stored, overwrite)
+        _run_all(configs, seeds, stored, out_dir, scheduler, workers, mnist_dir, log or (lambda _: None))
+    return out_dir
+
+
+def _run_all(configs, seeds, stored, out_dir, scheduler, workers, mnist_dir, say) -> None:
+    """The body of :func:`sweep`, inside its lock: ``spec.json`` is written once the cluster is there."""
     from distributed import as_completed
 
-    say = log or (lambda _: None)
     jobs = [(label, seed) for label in configs for seed in seeds]
     todo = [(label, seed) for label, seed in jobs if not _done(out_dir, label, seed, configs[label])]
-    write_json(out_dir / SPEC_JSON, {"conditions": {k: c.to_dict() for k, c in configs.items()}, "seeds": seeds})
-    say(f"Sweep {out_dir}: {len(configs)} conditions x {len(seeds)} seeds, {len(jobs) - len(todo)} runs done already.")
     failures = []
-    if todo:
+    started = (
+        f"Sweep {out_dir}: {len(configs)} conditions x {len(seeds)} seeds, {len(jobs) - len(todo)} runs done already."
+    )
+    if not todo:
+        write_json(out_dir / SPEC_JSON, stored)
+        say(started)
+    else:
         folder = str(Path(mnist_dir).expanduser().resolve()) if mnist_dir else None  # workers may run elsewhere
         with dask_client(scheduler, workers) as client:
+            write_json(out_dir / SPEC_JSON, stored)
+            say(started)
             futures = {
                 client.submit(
                     run_one,
@@ -315,8 +390,10 @@ def sweep(
                 label, seed = futures[future]
                 try:
                     row = future.result()
-                except Exception as err:  # SweepError from the task, KilledWorker, ...
-                    failures.append(str(err) if isinstance(err, SweepError) else f"{label}/seed_{seed}: {err!r}")
+                except Exception as err:  # KilledWorker, an error on a worker, ...
+                    row = {"failed": str(err) if isinstance(err, SweepError) else f"{label}/seed_{seed}: {err!r}"}
+                if "failed" in row:
+                    failures.append(row["failed"])
                     say(f"[{k}/{len(todo)}] {label} seed {seed} failed: {failures[-1]}")
                     continue
                 say(f"[{k}/{len(todo)}] {label} seed {seed}: {_describe(row)}")
@@ -328,7 +405,6 @@ def sweep(
         raise SweepError(
             f"{len(failures)} of {len(jobs)} runs failed (run the sweep again to retry them):\n" + "\n".join(failures)
         )
-    return out_dir
 
 
 def _describe(row: dict) -> str:

@@ -3,6 +3,9 @@ run nbgrader, beside source/), or merge its lines into your own nbgrader_config.
 
 Without it, autograding fails: nbgrader stops every cell after 30 s (notebook 06 trains five small GANs in one
 cell), and the training notebooks would run in their full settings (minutes to hours per student).
+
+nbgrader's autograde runs the students' code as you, without a sandbox, and decides the marks inside their kernels
+(code there can replace the checks); `dcgan-lessons grade` does neither (README, For teachers).
 """
 
 from pathlib import Path

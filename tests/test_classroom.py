@@ -106,6 +106,34 @@ def test_assign_refuses_to_overwrite_the_teachers_notebooks(teacher, tmp_path):
         classroom.assign(tmp_path / "nothing", tmp_path / "out")
 
 
+@pytest.mark.parametrize("link", ["symlink", "hardlink", "student"])
+def test_assign_never_writes_through_links_nor_over_work_unless_told(teacher, tmp_path, capsys, link):
+    """A folder of links to the teacher's notebooks, or a student's filled-in copy, is not overwritten: refused,
+    then with --replace set aside and replaced by a new file; the teacher's notebook keeps its solutions."""
+    out, before = tmp_path / "class", teacher.read_bytes()
+    out.mkdir()
+    target = out / teacher.name
+    if link == "symlink":
+        target.symlink_to(teacher)
+    elif link == "hardlink":
+        os.link(teacher, target)
+    else:
+        classroom.assign(teacher.parent, out)
+        assert main(["assign", str(teacher.parent), str(out)]) == 0  # the same student version: nothing to keep
+        work = nbformat.read(target, as_version=4)
+        _cell(work, "ex01_answer").source = "def scale_pixels(images):\n    return images / 127.5 - 1  # mine"
+        nbformat.write(work, target)
+    mine = target.read_bytes()
+    assert main(["assign", str(teacher.parent), str(out)]) == 2
+    assert f"{out} already holds {teacher.name}, different from the fresh student version" in capsys.readouterr().err
+    assert target.read_bytes() == mine and teacher.read_bytes() == before
+    assert main(["assign", str(teacher.parent), str(out), "--replace"]) == 0
+    assert teacher.read_bytes() == before and "BEGIN SOLUTION" in teacher.read_text()
+    assert not target.is_symlink() and "BEGIN SOLUTION" not in target.read_text()
+    (kept,) = (out / classroom.BACKUP_FOLDER).iterdir()
+    assert kept.name == teacher.name and kept.read_bytes() == mine
+
+
 def test_insert_exercises_places_cells_after_the_anchor_and_can_be_rerun(tmp_path):
     path = _write(
         [v4.new_code_cell("import dcgan_lessons as dl"), v4.new_markdown_cell("## Batches")], tmp_path / "n.ipynb"
@@ -186,12 +214,12 @@ def test_a_dask_worker_that_dies_loses_only_its_own_notebook(tmp_path, monkeypat
     bob, ada = tmp_path / "subs" / "bob" / teacher.name, tmp_path / "subs" / "ada" / teacher.name
     _write(nbformat.read(teacher, as_version=4).cells, ada)
     # bob's notebook kills the worker grading it: the kernel's parent is papermill, papermill's the worker (were
-    # the grading not on Dask, pytest: spared)
+    # the grading not on Dask, pytest: spared). Only outside the sandbox, which hides the worker from the kernel.
     kill = f"import os, psutil\n\nworker = psutil.Process().parent().parent()\nif worker.pid != {os.getpid()}:\n"
     _write([v4.new_code_cell(kill + "    os.kill(worker.pid, 9)"), *nbformat.read(teacher, as_version=4).cells], bob)
     # one job per worker, and bob's is not tried again on ada's worker (Dask's default tries it on 4)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        book = classroom.grade([bob.parent, ada.parent], teacher.parent, workers=2)
+        book = classroom.grade([bob.parent, ada.parent], teacher.parent, workers=2, unsandboxed=True)
     assert [(m.student, m.points, m.max_points) for m in book.marks] == [("bob", 0, 1), ("ada", 1, 1)]
     assert book.failures == {("bob", "01_a"): "not graded: the Dask worker grading it died; grade it again"}
 
@@ -205,6 +233,20 @@ def test_a_notebook_over_its_time_limit_keeps_what_it_earned(tmp_path):
     assert [(m.exercise, m.points) for m in book.marks] == [("q1", 1), ("q2", 0)]
     assert book.failures == {("eve", "01_a"): "the time limit of 15 s was reached while cell 3 (import time) ran"}
     assert (tmp_path / "fb" / "eve" / teacher.name).is_file()  # the executed notebook, as feedback
+
+
+def test_the_time_limit_names_the_exercise_cell_that_was_running(tmp_path):
+    teacher = _tiny(tmp_path / "src" / "01_a.ipynb", ["q1", "q2"])
+    nb = nbformat.read(teacher, as_version=4)
+    nb.cells[1].source = "import time\n\ntime.sleep(120)"  # q1's check cell
+    _write(nb.cells, teacher)
+    _write(nb.cells, tmp_path / "subs" / "eve" / teacher.name)
+    book = classroom.grade([tmp_path / "subs" / "eve"], teacher.parent, timeout=15)
+    assert book.failures == {("eve", "01_a"): "the time limit of 15 s was reached while cell 2 (import time) ran"}
+    assert [(m.exercise, m.message) for m in book.marks] == [
+        ("q1", "the time limit of 15 s was reached while it ran"),
+        ("q2", "not reached: the notebook stopped before it"),
+    ]
 
 
 def test_submissions_that_cannot_be_matched_are_named(teacher, tmp_path):
@@ -283,8 +325,8 @@ def test_columns_follow_the_teachers_notebooks_and_cells_not_the_submission_orde
 
 
 def test_each_student_runs_in_a_scratch_folder_of_their_own(tmp_path):
-    """A notebook writes ../runs, ../figures and even into ../reference-run; none of it reaches the teacher's
-    folders or the next student, and the reference run is still there to read."""
+    """A notebook writes ../runs and ../figures, and cannot write into ../reference-run; none of it reaches the
+    teacher's folders or the next student, and the reference run is still there to read."""
     course = tmp_path / "course"
     (course / "reference-run").mkdir(parents=True)
     (course / "reference-run" / "snapshots.npz").write_text("teacher")
@@ -299,8 +341,14 @@ assert Path(os.environ["DCGAN_LESSONS_REFERENCE_RUN"]).resolve() == Path("../ref
 assert not Path("../runs/05_training").exists(), "another student's run is here"
 Path("../runs/05_training").mkdir(parents=True)
 Path("../figures").mkdir(exist_ok=True)
-for path in ("../runs/05_training/config.json", "../figures/05_losses.png", "../reference-run/snapshots.npz"):
+for path in ("../runs/05_training/config.json", "../figures/05_losses.png"):
     Path(path).write_text("student")
+try:
+    Path("../reference-run/snapshots.npz").write_text("student")
+except OSError as error:
+    assert error.errno == 30, error  # EROFS: the reference run is bound read-only
+else:
+    raise AssertionError("the reference run can be written")
 quick = Path(tempfile.gettempdir()) / "dcgan_lessons_quick_figures"
 quick.mkdir(exist_ok=True)
 (quick / "{quick_figure}").write_text("student")"""

@@ -54,6 +54,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
         (["train", "--run-dir", "x", "--lr", "-1"], "lr must be positive"),
         (["train", "--run-dir", "x", "--mnist-dir", "/no/such/folder"], "MNIST folder /no/such/folder"),
         (["sample", "/no/such/run", "--out", "x.npy"], "/no/such/run does not exist"),
+        (
+            ["sample", "run", "--out", "x.npy", "--seed", "-1"],
+            "argument --seed: must be a whole number from 0 to 2**32",
+        ),
     ],
 )
 def test_bad_values_get_one_clear_line(args, message):
@@ -92,3 +96,27 @@ def test_every_config_field_has_a_flag_and_a_negative_seed_is_refused(capfd):
     assert set(TRAIN_SETTINGS) == {f.name for f in dataclasses.fields(dl.TrainConfig)} - {"preset"}
     assert main(["train", "--run-dir", "x", "--seed", "-1"]) == 2
     assert "seed must be a whole number of at least 0" in capfd.readouterr().err
+
+
+def test_sample_names_a_file_where_its_out_folder_should_be(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    assert main(["sample", str(tmp_path), "--out", str(tmp_path / "afile" / "x.npy")]) == 2
+    assert (
+        f"--out {tmp_path / 'afile' / 'x.npy'}: {tmp_path / 'afile'} is a file, not a folder" in capsys.readouterr().err
+    )
+
+
+def test_analyze_says_when_a_run_is_unfinished(short_run, tmp_path, capsys):
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(short_run.path, run)
+    assert main(["analyze", str(run), "--json"]) == 0
+    assert "Unfinished" not in capsys.readouterr().err
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "epochs": 5}))  # as while it trains towards 5
+    assert main(["analyze", str(run), "--json"]) == 0
+    printed = capsys.readouterr()
+    json.loads(printed.out)  # the JSON on stdout stays JSON
+    assert printed.err == "Unfinished: 2 of 5 epochs trained so far\n"

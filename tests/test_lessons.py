@@ -1,6 +1,8 @@
 """Lesson cells: the notebooks hold the package's code, they cannot drift apart, and a student's own
 pieces train a real run."""
 
+import json
+
 import dcgan_lessons as dl
 from dcgan_lessons import lessons
 
@@ -66,8 +68,70 @@ def test_a_drifted_cell_is_reported_and_synced_back(tmp_path):
     assert lessons.check([path]) == [
         "nb.ipynb, cell 0: dcgan_initializer differs from dcgan_lessons.models.dcgan_initializer"
     ]
-    assert lessons.sync([path]) == [path]
-    assert lessons.check([path]) == [] and lessons.sync([path]) == []
+    assert lessons.sync([path]) == {
+        path: ["cell 0: lesson of dcgan_lessons.models", f"backup: {next((tmp_path / '.lessons-backup').iterdir())}"]
+    }
+    assert lessons.check([path]) == [] and lessons.sync([path]) == {}
+    (backup,) = (tmp_path / ".lessons-backup").iterdir()
+    assert nbformat.read(backup, as_version=4).cells[0].source.endswith(drifted)
+
+
+def test_sync_refuses_a_students_notebook_and_backs_up_a_teachers(tmp_path, capsys):
+    from dcgan_lessons.classroom import student_version
+    from dcgan_lessons.cli import main
+    from dcgan_lessons.exercises import exercise_cells
+
+    teacher = nbformat.v4.new_notebook(cells=exercise_cells("ex08"))
+    teacher.cells[1].source = "def bce(targets, probs):\n    ### BEGIN SOLUTION\n    return 0\n    ### END SOLUTION"
+    student = student_version(teacher)
+    student.cells[1].source = "def bce(targets, probs):\n    return 1  # mine"
+    for name, nb in (("teacher", teacher), ("student", student)):
+        nbformat.write(nb, tmp_path / f"04_{name}.ipynb")
+    before = (tmp_path / "04_student.ipynb").read_text()
+    assert main(["lessons", "--sync", str(tmp_path / "04_student.ipynb"), str(tmp_path / "04_teacher.ipynb")]) == 2
+    assert "04_student.ipynb: a student version (answer cells without solutions)" in capsys.readouterr().err
+    assert (tmp_path / "04_student.ipynb").read_text() == before and not (tmp_path / ".lessons-backup").exists()
+    path = tmp_path / "04_adversarial_losses.ipynb"
+    (tmp_path / "04_teacher.ipynb").rename(path)
+    # the plain check names what --sync would replace
+    assert lessons.check([path]) == [
+        "04_adversarial_losses.ipynb, cell 1: ex08_answer differs from the exercise registry"
+    ]
+    assert main(["lessons", "--sync", str(path)]) == 0
+    assert lessons.check([path]) == []
+    printed = capsys.readouterr().out
+    assert "04_adversarial_losses.ipynb:\n  cell 1: ex08_answer\n  backup: " in printed
+    (backup,) = (tmp_path / ".lessons-backup").iterdir()
+    assert "return 0" in backup.read_text() and "return 0" not in path.read_text()
+
+
+def test_lessons_says_what_is_wrong_instead_of_a_traceback(tmp_path, capsys, monkeypatch):
+    from dcgan_lessons.cli import main
+
+    monkeypatch.chdir(tmp_path)  # outside the project: no notebooks to check
+    assert main(["lessons"]) == 2
+    assert "no notebooks to check" in capsys.readouterr().err
+    cells = {
+        "syntax": "def f(:\n    pass",
+        "unknown": "def f():\n    pass",
+        "outside": "def f():\n    pass",
+    }
+    modules = {"syntax": "dcgan_lessons.models", "unknown": "dcgan_lessons.nope", "outside": "antigravity"}
+    for name, code in cells.items():
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"{lessons.MARKER}{modules[name]}\n{code}")])
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    v3_cell = {"cell_type": "code", "input": f"{lessons.MARKER}dcgan_lessons.models\ndef f():\n    pass"}
+    v3_cell |= {"language": "python", "outputs": [], "metadata": {}}
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [v3_cell], "metadata": {}}]}
+    (tmp_path / "v3.ipynb").write_text(json.dumps(v3))
+    assert main(["lessons", *(str(tmp_path / f"{n}.ipynb") for n in cells)]) == 1
+    out = capsys.readouterr().out
+    assert "syntax.ipynb, cell 0: SyntaxError: " in out
+    assert "unknown.ipynb, cell 0: ValueError: no module 'dcgan_lessons.nope'" in out
+    assert "outside.ipynb, cell 0: ValueError: 'antigravity' is not a module of dcgan_lessons" in out
+    assert "antigravity" not in __import__("sys").modules
+    assert main(["lessons", str(tmp_path / "v3.ipynb")]) == 1  # read as nbformat 4, like every other command
+    assert capsys.readouterr().out == "v3.ipynb, cell 0: f is not defined in dcgan_lessons.models\n"
 
 
 def test_cli_lessons_checks_the_series(capsys):

@@ -202,6 +202,12 @@ def test_the_report_of_a_sweep_in_progress_counts_only_finished_runs(local_sweep
         ({"conditions": [{"label": "a"}], "seeds": []}, "the grid is empty: give at least one seed"),
         ({"conditions": [{"label": "a"}, {"label": "a", "lr": 1e-4}], "seeds": [0]}, "label 'a' appears twice"),
         ({"conditions": [{"label": "a", "seed": 3}], "seeds": [0]}, "sets seed"),
+        ({"base": {"epochs": True}, "conditions": [{"label": "a"}], "seeds": [0]}, "epochs must be a number, got true"),
+        ({"conditions": [{"label": "a"}], "seeds": [2**32]}, "seeds must be whole numbers from 0 to 2**32 - 1"),
+        (
+            {"conditions": [{"label": "a", "batch_size": 10**9}], "seeds": [0]},
+            "condition 'a': batch_size 1000000000 is larger than the 60000 training images",
+        ),
     ],
 )
 def test_bad_specs_fail_before_any_run_starts(tmp_path, spec, message):
@@ -229,12 +235,66 @@ def test_bad_toml_and_the_committed_spec(tmp_path):
     assert (every_step.batch_size, every_step.lr, every_step.log_every, every_step.snapshot_every) == (32, 3e-4, 1, 125)
 
 
-def test_a_worker_without_mnist_is_named(tmp_path, monkeypatch):
+def test_a_worker_without_mnist_is_named_once_not_retried(tmp_path, monkeypatch):
+    from dcgan_lessons.sweeps import run_one
+
     monkeypatch.delenv("MNIST_DIR", raising=False)
     spec = {**SPEC, "conditions": [{"label": "a"}], "seeds": [0]}
-    with pytest.raises(RuntimeError, match=r"a/seed_0 on worker tcp://127\.0\.0\.1:\d+: the worker has no MNIST"):
+    with pytest.raises(
+        RuntimeError, match=r"a/seed_0 on worker tcp://127\.0\.0\.1:\d+: the worker has no MNIST"
+    ) as err:
         sweep(spec, tmp_path / "out", log=None)
+    assert str(err.value).count("the worker has no MNIST") == 1
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
+    # the task returns the failure instead of raising it: Dask retries only what raised
+    configs, _ = plan(spec)
+    failed = run_one("a", 0, {**configs["a"].to_dict(), "seed": 0}, str(tmp_path / "run"))
+    assert list(failed) == ["failed"] and "a/seed_0 on worker this process: the worker has no MNIST" in failed["failed"]
+
+
+def test_a_sweep_folder_is_not_replaced_by_another_spec_unless_told(local_sweep, tmp_path):
+    out = tmp_path / "other"
+    shutil.copytree(local_sweep[0], out)
+    before = {name: (out / name).read_bytes() for name in ("spec.json", "results.json", "summary.json")}
+    other = {**SPEC, "conditions": [{"label": "control"}], "seeds": [5]}
+    with pytest.raises(ValueError, match="holds another sweep's spec; nothing there was changed"):
+        sweep(other, out, mnist_dir=SLICE, log=None)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    (out / "spec.json").write_text("{")
+    with pytest.raises(ValueError, match="holds a damaged spec.json; nothing there was changed"):
+        sweep(other, out, mnist_dir=SLICE, log=None)
+    (out / "spec.json").write_bytes(before["spec.json"])
+    sweep(other, out, mnist_dir=SLICE, log=None, overwrite=True)
+    assert [(r["condition"], r["seed"]) for r in _rows(out)] == [("control", 5)]
+    assert len(_rows(out / ".previous-1")) == 4 and (out / ".previous-1" / "runs" / "smooth" / "seed_1").is_dir()
+    assert (out / ".previous-1" / "spec.json").read_bytes() == before["spec.json"]
+
+
+def test_one_sweep_at_a_time_writes_into_a_folder(tmp_path):
+    import fcntl
+
+    (tmp_path / "out").mkdir()
+    with open(tmp_path / "out" / ".sweep.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running sweep holds it
+        with pytest.raises(ValueError, match="another sweep is writing into .*out; wait for it or choose another"):
+            sweep(SPEC, tmp_path / "out", mnist_dir=SLICE, log=None)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".sweep.lock"]
+
+
+def test_an_unreachable_scheduler_is_named_before_anything_is_written(tmp_path, capsys):
+    from dcgan_lessons.cli import main
+
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        spec = tmp_path / "spec.json"
+        spec.write_text(json.dumps(SPEC))
+        assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1: " in capsys.readouterr().err
+    assert not (tmp_path / "out" / "spec.json").exists()
+    (tmp_path / "out" / "spec.json").write_text('{"seeds": [0]}')  # JSON, but not a sweep's
+    assert main(["sweep-report", str(tmp_path / "out")]) == 2
+    assert "holds a damaged sweep (KeyError: 'conditions')" in capsys.readouterr().err
 
 
 def test_confidence_intervals():

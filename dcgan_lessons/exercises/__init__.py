@@ -168,34 +168,48 @@ def for_notebook(notebook: str) -> list[Exercise]:
     return sorted((ex for ex in EXERCISES.values() if ex.notebook == notebook), key=lambda ex: ex.id)
 
 
-def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
-    """Check a student's answer: prints what is right, or raises :class:`ExerciseError` saying what is
-    wrong and what to try. ``hidden=True`` runs the teacher's extra cases; ``data`` are numbers a
-    reading exercise is about (e.g. the measured rates)."""
+def verdict(exercise_id: str, answer, hidden: bool = False, **data) -> str:
+    """What the student learnt from a right answer; raises :class:`ExerciseError` saying what is wrong and what
+    to try. :func:`check` shows it in the notebook; the grader reaches it in its own process (``verdicts``), where
+    it keeps no state from one notebook to the next."""
     ex = get(exercise_id)
     name = f"{ex.id} ({ex.title})"
     try:
-        learnt = ex.checker(answer, hidden=hidden, **data)
+        return ex.checker(answer, hidden=hidden, **data)
     except _NotDone:
         raise ExerciseError(
             f"{name}: not done yet. Replace `raise NotImplementedError()` in the cell above with your "
             f'code and run it, then this cell again.\nStuck? dl.exercises.hint("{ex.id}")'
         ) from None
     except _Wrong as wrong:
-        if ex.first_answer_only and not isinstance(wrong, _Malformed):
+        error = ExerciseError(f'{name}: not right yet. {wrong}\nStuck? dl.exercises.hint("{ex.id}")')
+        error.malformed = isinstance(wrong, _Malformed)
+        raise error from None
+
+
+def check(exercise_id: str, answer, hidden: bool = False, **data) -> None:
+    """Check a student's answer: prints what is right, or raises :class:`ExerciseError` saying what is
+    wrong and what to try. ``hidden=True`` runs the teacher's extra cases; ``data`` are numbers a
+    reading exercise is about (e.g. the measured rates). An exercise whose check tells the right answer
+    after a wrong one counts only the first answer checked in this kernel."""
+    ex = get(exercise_id)
+    try:
+        learnt = verdict(exercise_id, answer, hidden, **data)
+    except ExerciseError as error:
+        if ex.first_answer_only and not getattr(error, "malformed", False):
             FIRST_ANSWERS.setdefault(ex.id, (_short(answer), False))
-        raise ExerciseError(f'{name}: not right yet. {wrong}\nStuck? dl.exercises.hint("{ex.id}")') from None
+        raise
     if ex.first_answer_only:
         first, right = FIRST_ANSWERS.setdefault(ex.id, (_short(answer), True))
         if not right:
             raise ExerciseError(
-                f"{name}: right now, but not graded. Only the first answer checked counts here, since the check "
-                f"tells the right answer after a wrong one, and the first was {first}, which was wrong."
+                f"{ex.id} ({ex.title}): right now, but not graded. Only the first answer checked counts here, since "
+                f"the check tells the right answer after a wrong one, and the first was {first}, which was wrong."
             )
     if hidden:
         print(f"Correct: {ex.id} passes the teacher's extra cases too.")
     else:
-        print(f"Correct: {name}. {learnt[:1].upper()}{learnt[1:]}")
+        print(f"Correct: {ex.id} ({ex.title}). {learnt[:1].upper()}{learnt[1:]}")
 
 
 def hint(exercise_id: str) -> None:

@@ -1,0 +1,163 @@
+"""Marks decided outside the student's process.
+
+Code in a student's notebook can replace anything in its own kernel (``dl.exercises.check``, IPython's
+``showtraceback``), so a verdict reached there can be forged. When ``grade`` runs a notebook, a cell of the
+grader's after each exercise's check cell (:func:`record`) only hands back data: the student's answer, or for a
+function, what it returned on each input the check gave it, as JSON (no pickle: nothing the student writes is
+ever executed by the grader). The grader then runs the same check in its own process (:func:`judge`) with a
+stand-in that answers each input the grader's check chooses, hidden cases included, from those recorded values:
+an input the student's function was not run on counts as not answered. Forging the data is no easier than
+writing a function that returns those values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+ANSWERS_VARIABLE = "DCGAN_LESSONS_ANSWERS"  # the folder record() writes into, set by the grader
+# checks whose inputs are Keras models (a GAN to train, a run's generator): they cannot leave the kernel as data,
+# so these exercises are still judged by their check cell inside the student's kernel
+IN_KERNEL = frozenset({"ex11", "ex12", "ex20"})
+
+
+class Unencodable(TypeError):
+    """A value that is not numbers, text, arrays of numbers, or lists and dicts of them."""
+
+
+def encode(value):
+    """``value`` as JSON-ready data that :func:`decode` turns back into the same types."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        return {"float": repr(value)} if isinstance(value, float) and not math.isfinite(value) else value
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"scalar": value.dtype.str, "value": encode(value.item())}
+    if isinstance(value, list | tuple):
+        return {type(value).__name__: [encode(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: encode(v) for k, v in value.items()}}
+    if hasattr(value, "numpy") and hasattr(value, "shape"):  # a tensor: checks read it as an array
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {
+            "array": value.dtype.str,
+            "shape": list(value.shape),
+            "data": [encode(v) for v in value.ravel().tolist()],
+        }
+    raise Unencodable(f"cannot hand back a {type(value).__name__}")
+
+
+def decode(data):
+    """The value :func:`encode` was given; anything else in ``data`` is refused with ValueError."""
+    if data is None or isinstance(data, bool | str | int | float):
+        return data
+    if isinstance(data, dict) and len(data) == 1:
+        ((kind, inner),) = data.items()
+        if kind == "float":
+            return float(inner)
+        if kind in ("list", "tuple") and isinstance(inner, list):
+            values = [decode(v) for v in inner]
+            return values if kind == "list" else tuple(values)
+        if kind == "dict" and isinstance(inner, dict):
+            return {str(k): decode(v) for k, v in inner.items()}
+    if isinstance(data, dict) and set(data) == {"scalar", "value"}:
+        return np.dtype(data["scalar"]).type(decode(data["value"]))
+    if isinstance(data, dict) and set(data) == {"array", "shape", "data"}:
+        values = [decode(v) for v in data["data"]]
+        return np.array(values, dtype=np.dtype(data["array"])).reshape(data["shape"])
+    raise ValueError(f"not handed-back data: {str(data)[:60]}")
+
+
+def _key(args: tuple) -> str:
+    return json.dumps(encode(list(args)), sort_keys=True)
+
+
+class _Recorder:
+    """Calls the student's function and keeps each input with what it returned or raised."""
+
+    def __init__(self, function):
+        self.function, self.calls = function, []
+
+    def __call__(self, *args):
+        key = _key(args)  # before the call: the function may change its inputs
+        try:
+            result = self.function(*args)
+        except Exception as error:
+            self.calls.append([key, {"raised": type(error).__name__, "message": str(error)[:500]}])
+            raise
+        try:
+            self.calls.append([key, {"returned": encode(result)}])
+        except Unencodable as error:
+            self.calls.append([key, {"raised": "TypeError", "message": f"{error}: return numbers or arrays"}])
+        return result
+
+
+def record(exercise_id: str, answer, **data) -> None:
+    """Run in the student's kernel by the grader: hand back ``answer`` (or what it returns on the check's inputs,
+    visible and hidden cases) and the check's ``data``. Prints nothing: the check cell above gave the feedback."""
+    from .exercises import get
+
+    folder = os.environ.get(ANSWERS_VARIABLE)
+    if not folder:
+        raise RuntimeError(f"{ANSWERS_VARIABLE} is not set: this cell belongs to grading")
+    ex = get(exercise_id)
+    recorder = _Recorder(answer) if callable(answer) else None
+    for hidden in (False, True) if ex.hidden_tests else (False,):
+        try:
+            ex.checker(recorder or answer, hidden=hidden, **data)
+        except Exception:  # a wrong answer: the grader's own check says so
+            pass
+    handed = {"data": encode(data)}
+    handed |= {"calls": recorder.calls} if recorder else {"answer": encode(answer)}
+    Path(folder, f"{exercise_id}.json").write_text(json.dumps(handed))
+
+
+class _StudentError(Exception):
+    """Stands for an error the student's function raised in their kernel (its type's name and message)."""
+
+
+def _stand_in(calls: list):
+    answers = {}
+    for key, outcome in calls:
+        answers.setdefault(key, outcome)
+
+    def function(*args):
+        outcome = answers.get(_key(args))
+        if outcome is None:
+            raise _StudentError("it was not run on these inputs in the notebook")
+        if "returned" in outcome:
+            return decode(outcome["returned"])
+        if outcome.get("raised") == "NotImplementedError":
+            raise NotImplementedError()
+        error = type(str(outcome.get("raised", "Error"))[:60], (_StudentError,), {})
+        raise error(str(outcome.get("message", ""))[:500])
+
+    return function
+
+
+def judge(exercise_id: str, text: str) -> str | None:
+    """The grader's verdict on what :func:`record` handed back as ``text``: None when the exercise passes its
+    visible and hidden cases, else the check's message (what a student sees)."""
+    from .exercises import ExerciseError, get, verdict
+
+    try:
+        handed = json.loads(text)
+        data = decode(handed["data"])
+        answer = _stand_in(handed["calls"]) if "calls" in handed else decode(handed["answer"])
+        if not isinstance(data, dict) or not isinstance(handed.get("calls", []), list):
+            raise ValueError("not handed-back data")
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        return f"its answer could not be read ({type(error).__name__})"
+    try:
+        for hidden in (False, True) if get(exercise_id).hidden_tests else (False,):
+            verdict(exercise_id, answer, hidden=hidden, **data)
+    except ExerciseError as error:
+        return f"ExerciseError: {str(error).splitlines()[0]}"
+    except Exception as error:  # handed-back data the check cannot use
+        return f"its answer could not be checked ({type(error).__name__}: {str(error)[:100]})"
+    return None
