@@ -117,9 +117,8 @@ def _cloud_run(angles_deg, every: int = 10) -> games.RingRun:
 def test_a_cloud_going_round_at_a_steady_speed_is_circling_not_hopping():
     circling = games.ring_behaviour(_cloud_run(np.arange(0, -27 * 200, -27)))  # 2.7 degrees a step, clockwise
     assert circling["kind"] == "circling" and circling["laps"] == pytest.approx(-27 * 199 / 360, abs=0.01)
-    assert circling["degrees_per_step"] == pytest.approx(2.7) and circling["speed_quartiles"] == pytest.approx(
-        (2.7, 2.7)
-    )
+    assert circling["degrees_per_step"] == pytest.approx(2.7, abs=1e-3)  # the blob's mean angle wobbles a little
+    assert circling["speed_quartiles"] == pytest.approx((2.7, 2.7), abs=0.01)  # steady: quartiles together
     # passing the modes, it is caught on one in about the share of the ring their circles cover, a frame at a time
     assert abs(circling["on_mode_share"] - circling["ring_share"]) < 0.1 and circling["median_stay"] == 1
     assert circling["hops"] > 20  # many "changes of mode" that are passes, the order set by the frame spacing
