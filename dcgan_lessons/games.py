@@ -315,9 +315,11 @@ def ring_behaviour(run: RingRun, min_concentration: float = 0.9) -> dict:
     - "hopping" when its points sat on one mode at a time (a single mode in at least half the frames in which
       they were bunched, ``HOPPING_STAY`` frames in a row or more, the median) and changed mode at least
       twice, visiting three or more;
-    - "circling" when the points went round the ring bunched (in at least half the frames, a lap or more)
-      without sitting on modes: they pass each one, caught on it in about ``ring_share`` of the frames;
-    - "spread" otherwise (points over several modes at once, or never bunched).
+    - "circling" when the points went round the ring bunched (a lap or more while bunched) without sitting
+      on modes: they pass each one, caught on it in about ``ring_share`` of the frames;
+    - "spread" otherwise (points over several modes at once, never going round bunched).
+
+    A run can circle for a while and then spread: ``final_concentration`` says how it ended.
 
     Also: the laps and speed of :func:`circling`, the stays and mode changes of :func:`hop_summary`, and
     ``on_mode_share``, the share of bunched frames on exactly one mode."""
@@ -330,7 +332,7 @@ def ring_behaviour(run: RingRun, min_concentration: float = 0.9) -> dict:
     stay = float(np.median(summary["stays"])) if summary["stays"] else 0.0
     if summary["hops"] >= 2 and len(summary["lone_modes"]) >= 3 and on_mode >= 0.5 and stay >= HOPPING_STAY:
         kind = "hopping"
-    elif circle["together_frames"] >= len(run.steps) / 2 and abs(circle["laps"]) >= 1:
+    elif abs(circle["laps"]) >= 1:
         kind = "circling"
     else:
         kind = "spread"
