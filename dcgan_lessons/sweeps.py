@@ -480,23 +480,36 @@ def load_sweep(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
 
 def summary_table(summary: dict, measures: dict[str, str]) -> str:
     """A markdown table of a sweep's summary: one row per condition, per measure (``measures``: key -> column
-    title) the mean over seeds and its 95% interval ("n/a" where no seed has the measure)."""
+    title) the mean over seeds and its 95% interval ("n/a" where no seed has the measure). An interval that
+    reaches past what its measure can be (fewer than 0 modes, a score above 10) is cut there and starred."""
+    cut = False
 
-    def cell(stats: dict) -> str:
+    def cell(measure: str, stats: dict) -> str:
+        nonlocal cut
         if stats["mean"] is None:
             return "n/a"
         spec = ".0f" if abs(stats["mean"]) >= 100 else ".3g"
         if stats["ci_low"] is None:
             return f"{stats['mean']:{spec}} (1 seed)"
-        return f"{stats['mean']:{spec}} [{stats['ci_low']:{spec}}, {stats['ci_high']:{spec}}]"
+        floor, ceiling = COMPARED[measure].bounds if measure in COMPARED else (-math.inf, None)
+        ends = []
+        for value, limit, past in (
+            (stats["ci_low"], floor, stats["ci_low"] < floor),
+            (stats["ci_high"], ceiling, ceiling is not None and stats["ci_high"] > ceiling),
+        ):
+            cut = cut or past
+            ends.append(f"{limit:{spec}}*" if past else f"{value:{spec}}")
+        return f"{stats['mean']:{spec}} [{ends[0]}, {ends[1]}]"
 
     lines = [
         "| condition | runs | " + " | ".join(measures.values()) + " |",
         "|---|---|" + "---|" * len(measures),
     ]
     for entry in summary["conditions"]:
-        cells = [cell(entry["measures"][m]) for m in measures]
+        cells = [cell(m, entry["measures"][m]) for m in measures]
         lines.append(f"| {entry['condition']} | {entry['runs']} | " + " | ".join(cells) + " |")
+    if cut:
+        lines.append("\n\\* the t interval reaches past what the measure can be; cut there.")
     return "\n".join(lines)
 
 

@@ -332,7 +332,11 @@ def test_the_summary_table_shows_means_intervals_and_missing_values():
     lines = summary_table(summary, {"score": "classifier score", "frechet": "Frechet"}).splitlines()
     assert lines[0] == "| condition | runs | classifier score | Frechet |"
     assert lines[2] == "| control | 3 | 6.5 [5.26, 7.74] | n/a |"  # 6.5 ± 4.3027 * 0.5 / sqrt(3)
-    assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |"
+    assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |" and len(lines) == 4
+    failed = {"condition": "control", "runs": 3, "measures": {"modes": interval([10, 10, 1])}}  # 7 ± 22
+    lines = summary_table({"conditions": [failed]}, {"modes": "modes"}).splitlines()
+    assert lines[2] == "| control | 3 | 7 [0*, 10*] |"  # cut at what the measure can be, and starred
+    assert lines[-1] == "\\* the t interval reaches past what the measure can be; cut there."
 
 
 def test_the_summary_figure_stops_at_what_a_measure_can_be():
