@@ -545,6 +545,7 @@ def report(out_dir: str | os.PathLike) -> list[Path]:
     return [out_dir / name for name in figures]
 
 
+MIN_OTHERS = 3  # how many other intervals it takes to call one far wider than the rest
 WIDE = 10  # an interval more than this many times the median half-width of the others is drawn cut, not scaled to
 
 
@@ -561,9 +562,9 @@ def _panel_limits(spans: list[tuple[float, float]], keep: list[float], possible:
     line), and nothing past what the measure can be (``possible``). Returns the limits and the wide spans."""
     halves = [(high - low) / 2 for low, high in spans]
 
-    def typical(k: int) -> float:  # the median half-width of the other intervals
+    def typical(k: int) -> float:  # the median half-width of the other intervals, when there are enough to tell
         others = [h for j, h in enumerate(halves) if j != k and h > 0]
-        return float(np.median(others)) if others else math.inf
+        return float(np.median(others)) if len(others) >= MIN_OTHERS else math.inf
 
     wide = [span for k, (span, half) in enumerate(zip(spans, halves, strict=True)) if half > WIDE * typical(k)]
     shown = [v for span in spans if span not in wide for v in span] + keep

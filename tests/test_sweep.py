@@ -298,7 +298,7 @@ def test_the_against_control_figure_stays_within_what_a_difference_can_be():
     """Modes differ by at most 10; one failed seed's interval is cut at the edge instead of setting the scale."""
     seeds = {
         "control": [(10, 6.5, 40.0), (10, 6.4, 38.0), (10, 6.6, 36.0)],
-        "calm": [(10, 6.6, 39.0), (9, 6.5, 41.0), (10, 6.3, 37.0)],
+        **{f"calm{k}": [(10, 6.6, 39.0 + k), (9, 6.5, 41.0), (10, 6.3, 37.0 - k)] for k in range(3)},
         "failed": [(10, 6.5, 40.0), (10, 6.4, 42.0), (1, 1.02, 356.0)],
     }
     rows = [
@@ -315,7 +315,7 @@ def test_the_against_control_figure_stays_within_what_a_difference_can_be():
     low, high = limits["modes covered (final)"]
     assert -11 <= low and high <= 11
     low, high = limits["Frechet distance (final)"]
-    assert high - low < 50  # set by calm's interval (about ±8), not by the failed seed's (about ±400)
+    assert high - low < 50  # set by the calm intervals (about ±8), not by the failed seed's (about ±400)
 
 
 def test_the_summary_table_shows_means_intervals_and_missing_values():
@@ -355,8 +355,13 @@ def test_the_summary_figure_stops_at_what_a_measure_can_be():
     assert limits["Frechet distance (final)"][0] >= -0.05 * limits["Frechet distance (final)"][1]
     assert limits["Frechet distance (final)"][1] > 356  # no ceiling, and no other condition: the interval shows whole
 
-    calm = [{**row, "condition": "calm", "frechet": row["frechet"] + k} for k, row in enumerate(rows[:2] * 2)]
+    calm = [
+        {**row, "condition": f"calm{c}", "seed": k, "frechet": row["frechet"] + k + c}
+        for c in range(3)
+        for k, row in enumerate(rows[:2] * 2)
+    ]
     both = [*rows, *calm]
-    fig = draw_summary(both, summarize(both, ["control", "calm"]), "dead seed beside a calm condition")
+    labels = ["control", "calm0", "calm1", "calm2"]
+    fig = draw_summary(both, summarize(both, labels), "dead seed beside three calm conditions")
     low, high = {ax.get_title(): ax.get_ylim() for ax in fig.axes}["Frechet distance (final)"]
     assert high < 100  # the failed seed (356) is drawn on the edge, not scaled to
