@@ -44,6 +44,36 @@ def t_quantile(df: int) -> float:
     return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
+def t_p_value(t: float, df: int) -> float:
+    """The two-sided p-value of Student's t with ``df`` whole degrees of freedom, P(|T| >= |t|), in closed form
+    (Abramowitz and Stegun 26.7.3-4), so that p < 0.05 exactly when ``t_quantile(df)`` says |t| is past 95%."""
+    if df < 1:
+        raise ValueError(f"a t distribution needs at least 1 degree of freedom, got {df}")
+    theta = math.atan(abs(t) / math.sqrt(df))
+    cos2 = math.cos(theta) ** 2
+    term, total = 1.0, 1.0
+    for k in range(2 if df % 2 else 1, df - 2, 2):  # the series of cos^2 up to the power df - 3 (odd) or df - 2
+        term *= cos2 * k / (k + 1)
+        total += term
+    if df % 2:
+        inside = 2 / math.pi * (theta + (math.sin(theta) * math.cos(theta) * total if df > 1 else 0.0))
+    else:
+        inside = math.sin(theta) * total
+    return min(1.0, max(0.0, 1.0 - inside))
+
+
+def holm(p_values: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of p-values (None: no test, left out of the family): a comparison is
+    significant at family-wise level a when its adjusted p is below a, for all the comparisons at once."""
+    tested = sorted((p, k) for k, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, k) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p))
+        adjusted[k] = running
+    return adjusted
+
+
 def verdict(low: float, high: float, lower_is_better: bool) -> str:
     """One of "helps", "hurts" or "can't tell" for a 95% interval [low, high] of a difference (change minus control):
     a change helps only when the whole interval lies on the good side of 0 (notebook 06's exercise ex19)."""
@@ -337,39 +367,63 @@ def _span(values: list[float], spec: str = ".3f") -> str:
     return format(low, spec) if low == high else f"{low:{spec}} to {high:{spec}}"
 
 
-def sweep_findings(compared: list[dict], names: dict[str, str]) -> str:
+def sweep_findings(compared: list[dict], names: dict[str, str], level: float = 0.05) -> str:
     """What holds up in a sweep (rows of :func:`dcgan_lessons.sweeps.against_control`): the differences whose
-    whole 95% interval lies on one side of 0, and how wide the intervals of the others were."""
-    decided = [r for r in compared if r["verdict"] in ("helps", "hurts")]
-    open_rows = [r for r in compared if r["verdict"] == "can't tell"]
-    counts = [n for r in decided + open_rows for n in r["seeds"]]
+    95% interval lies on one side of 0, which of them survive the correction for testing them all at once
+    (Holm, family-wise ``level``: ``verdict``), and how wide the intervals of the others were."""
+    tested = [r for r in compared if r.get("p") is not None]
+    nominal = [r for r in tested if r["interval_says"] in ("helps", "hurts")]
+    holds = [r for r in tested if r["verdict"] in ("helps", "hurts")]
+    counts = [n for r in compared if r["ci_low"] is not None for n in r["seeds"]]
     seeds = f"{max(counts)}" if counts else "no"
     fewer = f" (as few as {min(counts)} where runs lack the measure)" if counts and min(counts) < max(counts) else ""
     shown = lambda r: (  # noqa: E731
-        f"{r['condition']} {r['verdict']} the {names[r['measure']]} ({r['difference']:+.3g}, 95% interval "
-        f"{r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
+        f"{r['condition']} {r['interval_says']} the {names[r['measure']]} ({r['difference']:+.3g}, 95% interval "
+        f"{r['ci_low']:+.3g} to {r['ci_high']:+.3g}, p {r['p']:.2g})"
     )
-    head = (
-        f"With {seeds} seeds a condition{fewer}, {len(decided)} of the {len(decided) + len(open_rows)} differences "
-        "from the control hold up (their whole 95% interval lies on one side of 0)"
-    )
-    lines = [head + (": " + "; ".join(shown(r) for r in decided) + "." if decided else ".")]
-    tested = len(decided) + len(open_rows)
+    lines = [
+        f"With {seeds} seeds a condition{fewer}, {len(tested)} differences from the control have a Welch test (the "
+        f"seeds' spread is the noise); {len(nominal)} of them have a 95% interval on one side of 0"
+        + (", which taken alone would say: " + "; ".join(shown(r) for r in nominal) + "." if nominal else ".")
+    ]
     if tested:
-        lines.append(
-            f"Even if no condition changed anything, about {0.05 * tested:.1f} of {tested} intervals at 95% would miss "
-            "0 by chance alone, so one that barely clears 0 is weak evidence."
-        )
+        family = f"all {len(tested)} at once (Holm, family-wise {level:.0%})"
+        if holds:
+            kept = "; ".join(f"{r['condition']} {r['verdict']} the {names[r['measure']]}" for r in holds)
+            lines.append(
+                f"Corrected for testing {family}, {len(holds)} of them "
+                f"{'holds' if len(holds) == 1 else 'hold'} up: {kept}."
+            )
+        else:
+            best = min(tested, key=lambda r: r["p"])
+            lines.append(
+                f"Even if no condition changed anything, about {0.05 * len(tested):.1f} of {len(tested)} intervals at "
+                f"95% would miss 0 by chance alone; corrected for testing {family}, none holds up: the smallest p, "
+                f"{best['p']:.2g} ({best['condition']}, {names[best['measure']]}), would have to be below "
+                f"{level:g}/{len(tested)} = {level / len(tested):.2g}."
+            )
+    open_rows = [r for r in tested if r["interval_says"] == "can't tell"]
     if open_rows:
         widths = {}
         for r in open_rows:
             widths.setdefault(r["measure"], []).append((r["ci_high"] - r["ci_low"]) / 2)
         lines.append(
-            f"The other {len(open_rows)} can't be told from the control with {seeds} seeds: their intervals reach "
+            (
+                f"The intervals of the {len(open_rows)} others hold 0: they reach "
+                if len(open_rows) > 1
+                else "The interval of the other holds 0: it reaches "
+            )
             + ", ".join(f"±{np.median(w):.3g} for the {names[m]}" for m, w in widths.items())
-            + " (the median half-width), so smaller effects would go unseen."
+            + f" (the median half-width), so smaller effects would go unseen with {seeds} seeds."
         )
-    pending = len(compared) - len(decided) - len(open_rows)
+    same = [r for r in compared if r["ci_low"] is not None and r.get("p") is None]
+    if same:
+        alike = {}
+        for r in same:
+            alike.setdefault(r["measure"], []).append(r["condition"])
+        which = "; ".join(f"the {names[m]} of {', '.join(labels)}" for m, labels in alike.items())
+        lines.append(f"In {len(same)} more ({which}) every seed on both sides gave the same value: nothing to test.")
+    pending = sum(r["ci_low"] is None for r in compared)
     if pending:
         lines.append(
             f"{pending} more {'has' if pending == 1 else 'have'} no interval: fewer than two seeds on a side have the "

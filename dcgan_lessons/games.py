@@ -1,14 +1,16 @@
 """Two small games that show why GAN training cycles instead of settling.
 
 The bilinear game min_x max_y x*y is the smallest game with the problem: its only equilibrium is
-(0, 0), yet simultaneous gradient steps spiral away from it, while an average of the iterates stays
-much closer to it. The ring GAN is the smallest GAN with the same problem: a generator and a
+(0, 0), yet simultaneous gradient steps spiral away from it and alternating steps orbit it for ever;
+the uniform average of the orbiting iterates converges to it, a moving average stays a fixed fraction
+of the orbit away. The ring GAN is the smallest GAN with the same problem: a generator and a
 discriminator on 2-D points, trained live in seconds, whose generator can hop from one mode of a
 ring of Gaussians to the next while the discriminator chases it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,6 +58,14 @@ def moving_average(points, decay: float) -> np.ndarray:
     return averages
 
 
+def uniform_average(points) -> np.ndarray:
+    """The running mean of the iterates, a_t = (p_0 + ... + p_t) / (t + 1) (Polyak averaging): every step
+    weighs the same, so its memory grows with t, where a moving average keeps 1 / (1 - decay) steps. Of
+    iterates that orbit the equilibrium it converges to the equilibrium, the orbit's turns cancelling."""
+    points = np.asarray(points, dtype=float)
+    return np.cumsum(points, axis=0) / np.arange(1, len(points) + 1).reshape(-1, *[1] * (points.ndim - 1))
+
+
 # --- the ring of Gaussians and its modes ---------------------------------------------------------
 
 RING_MODES = 8
@@ -94,11 +104,17 @@ def hop_summary(covered) -> dict:
     """What a (frames, modes) table of covered modes says about hopping.
 
     ``lone_sequence`` lists the mode of each frame that covers exactly one mode, repeats removed: a
-    generator that hops visits several modes in turn, one at a time."""
+    generator that hops visits several modes in turn, one at a time. ``stays`` are the lengths (in frames)
+    of the runs of consecutive frames on one and the same lone mode: a generator that hops sits on a mode
+    for several frames; points sweeping past the modes are caught on each for a frame or so."""
     covered = np.asarray(covered, dtype=bool)
     counts = covered.sum(axis=1)
     lone = [int(np.flatnonzero(row)[0]) for row in covered[counts == 1]]
     sequence = [m for i, m in enumerate(lone) if i == 0 or m != lone[i - 1]]
+    mode_of = np.where(counts == 1, covered.argmax(axis=1), -1)
+    starts = np.flatnonzero(np.diff(mode_of, prepend=-2) != 0)  # where a run of equal frames begins
+    lengths = np.diff(np.append(starts, len(mode_of)))
+    stays = [int(n) for n, start in zip(lengths, starts, strict=True) if mode_of[start] >= 0]
     return {
         "frames": len(covered),
         "occupied_frames": int((counts > 0).sum()),
@@ -109,30 +125,45 @@ def hop_summary(covered) -> dict:
         "visited": [int(m) for m in np.flatnonzero(covered.any(axis=0))],
         "most_at_once": int(counts.max(initial=0)),
         "final": [int(m) for m in np.flatnonzero(covered[-1])] if len(covered) else [],
+        "stays": stays,
     }
 
 
-def circling(points, min_concentration: float = 0.9) -> dict:
+def ring_share_on_modes(
+    n_modes: int = RING_MODES, radius: float = RING_RADIUS, std: float = RING_STD, within: float = WITHIN
+) -> float:
+    """The fraction of the ring's circumference within ``within * std`` of a mode: the share of frames a
+    point going round the ring at a steady speed spends on a mode (chord 2 r sin(phi / 2) <= within * std)."""
+    return min(1.0, n_modes * 4 * math.asin(min(1.0, within * std / (2 * radius))) / (2 * math.pi))
+
+
+def circling(points, min_concentration: float = 0.9, steps=None) -> dict:
     """How a cloud of points goes round the ring, frame by frame (points of shape (F, N, 2)).
 
     ``angle`` is each frame's mean direction in degrees and ``concentration`` the mean resultant length:
     1 when all points lie at one angle, near 0 when they are spread round the ring. ``laps`` adds up
     the turns between consecutive frames in which the points stay together (``min_concentration``),
     anticlockwise positive; ``largest_turn`` is the biggest of those turns: close to 180 degrees, the
-    frames are too far apart to tell which way the points went."""
+    frames are too far apart to tell which way the points went. With the frames' training ``steps``,
+    ``speed`` gives the turn per training step of each counted pair of frames (degrees): its median says
+    how fast the points go round, its spread how steadily."""
     points = np.asarray(points, dtype=float)
     mean = np.exp(1j * np.arctan2(points[..., 1], points[..., 0])).mean(axis=-1)
     angle, concentration = np.degrees(np.angle(mean)), np.abs(mean)
     together = concentration >= min_concentration
     turns = (np.diff(angle) + 180) % 360 - 180  # each turn the short way round, in [-180, 180)
-    counted = turns[together[1:] & together[:-1]]
-    return {
+    pairs = together[1:] & together[:-1]
+    counted = turns[pairs]
+    found = {
         "angle": angle,
         "concentration": concentration,
         "together_frames": int(together.sum()),
         "laps": float(counted.sum() / 360),
         "largest_turn": float(np.abs(counted).max(initial=0.0)),
     }
+    if steps is not None:
+        found["speed"] = counted / np.diff(np.asarray(steps, dtype=float))[pairs]
+    return found
 
 
 # --- the ring GAN ----------------------------------------------------------------------------------
@@ -273,6 +304,50 @@ def train_ring_gan(
         std=std,
         seconds=time.perf_counter() - start,
     )
+
+
+HOPPING_STAY = 3  # frames on one mode in a row (median) that make a stay rather than a pass
+
+
+def ring_behaviour(run: RingRun, min_concentration: float = 0.9) -> dict:
+    """What a ring GAN's generator did, measured and named: ``kind`` is
+
+    - "hopping" when its points sat on one mode at a time (a single mode in at least half the frames in which
+      they were bunched, ``HOPPING_STAY`` frames in a row or more, the median) and changed mode at least
+      twice, visiting three or more;
+    - "circling" when the points went round the ring bunched (a lap or more while bunched) without sitting
+      on modes: they pass each one, caught on it in about ``ring_share`` of the frames;
+    - "spread" otherwise (points over several modes at once, never going round bunched).
+
+    A run can circle for a while and then spread: ``final_concentration`` says how it ended.
+
+    Also: the laps and speed of :func:`circling`, the stays and mode changes of :func:`hop_summary`, and
+    ``on_mode_share``, the share of bunched frames on exactly one mode."""
+    covered = run.covered()
+    summary = hop_summary(covered)
+    circle = circling(run.points, min_concentration, run.steps)
+    together = circle["concentration"] >= min_concentration
+    lone = covered.sum(axis=1) == 1
+    on_mode = float((lone & together).sum() / together.sum()) if together.any() else 0.0
+    stay = float(np.median(summary["stays"])) if summary["stays"] else 0.0
+    if summary["hops"] >= 2 and len(summary["lone_modes"]) >= 3 and on_mode >= 0.5 and stay >= HOPPING_STAY:
+        kind = "hopping"
+    elif abs(circle["laps"]) >= 1:
+        kind = "circling"
+    else:
+        kind = "spread"
+    speed = circle.pop("speed")
+    return {
+        **summary,
+        **circle,
+        "kind": kind,
+        "on_mode_share": on_mode,
+        "ring_share": ring_share_on_modes(len(run.modes), float(np.linalg.norm(run.modes[0])), run.std),
+        "median_stay": stay,
+        "degrees_per_step": float(np.median(np.abs(speed))) if len(speed) else 0.0,
+        "speed_quartiles": tuple(float(q) for q in np.percentile(np.abs(speed), [25, 75])) if len(speed) else None,
+        "final_concentration": float(circle["concentration"][-1]),
+    }
 
 
 # --- pictures ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .claims import run_key, t_quantile, verdict
+from .claims import holm, run_key, t_p_value, t_quantile, verdict
 from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
@@ -435,31 +435,42 @@ def interval(values: list[float]) -> dict:
 
 
 def difference(change: list[float], control: list[float]) -> dict:
-    """Change minus control: the difference of the means and its 95% Welch interval (each side its own
-    variance; Welch-Satterthwaite degrees of freedom, rounded down so that the interval errs wide).
-    Without two values on each side there is no interval: its bounds are None."""
+    """Change minus control: the difference of the means, its 95% Welch interval (each side its own
+    variance; Welch-Satterthwaite degrees of freedom, rounded down so that the interval errs wide) and the
+    two-sided p-value of the same test (below 0.05 exactly when the interval misses 0). Without two values
+    on each side there is no interval: its bounds are None. Seeds that all agree on both sides leave no
+    spread: the interval is the difference itself, and there is no p-value when that difference is 0."""
     if not change or not control:
-        return {"difference": None, "ci_low": None, "ci_high": None, "df": None}
+        return {"difference": None, "ci_low": None, "ci_high": None, "df": None, "p": None}
     diff = float(np.mean(change) - np.mean(control))
     if len(change) < 2 or len(control) < 2:
-        return {"difference": round(diff, 6), "ci_low": None, "ci_high": None, "df": None}
+        return {"difference": round(diff, 6), "ci_low": None, "ci_high": None, "df": None, "p": None}
     shares = [float(np.var(v, ddof=1)) / len(v) for v in (change, control)]
     se = math.sqrt(sum(shares))
     if se == 0:
-        return {"difference": round(diff, 6), "ci_low": round(diff, 6), "ci_high": round(diff, 6), "df": None}
+        exact = {"ci_low": round(diff, 6), "ci_high": round(diff, 6), "df": None, "p": None if diff == 0 else 0.0}
+        return {"difference": round(diff, 6), **exact}
     df = se**4 / sum(share**2 / (len(v) - 1) for share, v in zip(shares, (change, control), strict=True))
-    half = t_quantile(max(1, math.floor(df))) * se
+    whole = max(1, math.floor(df + 1e-9))  # equal spreads give df = 4 as 3.9999...
+    half = t_quantile(whole) * se
     return {
         "difference": round(diff, 6),
         "ci_low": round(diff - half, 6),
         "ci_high": round(diff + half, 6),
         "df": round(df, 2),
+        "p": round(t_p_value(diff / se, whole), 6),
     }
+
+
+FAMILY_LEVEL = 0.05  # the chance that any one of a sweep's verdicts is a false "helps" or "hurts"
 
 
 def against_control(rows: list[dict], conditions: list[str], control: str = "control") -> list[dict]:
     """Each condition against ``control`` on each measure of :data:`LOWER_IS_BETTER`: the difference with
-    its 95% interval (:func:`difference`) and the verdict of :func:`dcgan_lessons.claims.verdict`."""
+    its 95% interval and p-value (:func:`difference`). ``interval_says`` is the 95% interval's word alone
+    (:func:`dcgan_lessons.claims.verdict`); ``verdict`` corrects for testing all the comparisons of the sweep
+    at once (Holm, family-wise :data:`FAMILY_LEVEL`, ``p_holm``): at 95% each, one in twenty comparisons of
+    a change that does nothing would "help" or "hurt" by chance."""
     if control not in conditions:
         return []
 
@@ -478,8 +489,13 @@ def against_control(rows: list[dict], conditions: list[str], control: str = "con
                 "seeds": [len(change), len(base)],
                 **difference(change, base),
             }
-            row["verdict"] = None if row["ci_low"] is None else verdict(row["ci_low"], row["ci_high"], lower)
+            row["interval_says"] = None if row["ci_low"] is None else verdict(row["ci_low"], row["ci_high"], lower)
             compared.append(row)
+    for row, adjusted in zip(compared, holm([row["p"] for row in compared]), strict=True):
+        row["p_holm"] = None if adjusted is None else round(adjusted, 6)
+        row["verdict"] = row["interval_says"] and (
+            row["interval_says"] if adjusted is not None and adjusted < FAMILY_LEVEL else "can't tell"
+        )
     return compared
 
 
@@ -502,6 +518,9 @@ def summarize(rows: list[dict], conditions: list[str]) -> dict:
         "interval": "95% Student t interval across seeds, mean ± t(0.975, n-1) sd / sqrt(n); "
         "null when fewer than 2 seeds have the measure (one value has no spread)",
         "conditions": summary,
+        "verdicts": f"against_control: change minus control, 95% Welch interval and two-sided p; verdict 'helps' or "
+        f"'hurts' only where the Holm-adjusted p over all the comparisons with a p-value is below {FAMILY_LEVEL} "
+        "(family-wise); interval_says: the 95% interval's word alone",
         "against_control": against_control(rows, conditions),
     }
 
@@ -537,23 +556,36 @@ def load_sweep(out_dir: str | os.PathLike) -> tuple[list[dict], dict]:
 
 def summary_table(summary: dict, measures: dict[str, str]) -> str:
     """A markdown table of a sweep's summary: one row per condition, per measure (``measures``: key -> column
-    title) the mean over seeds and its 95% interval ("n/a" where no seed has the measure)."""
+    title) the mean over seeds and its 95% interval ("n/a" where no seed has the measure). An interval that
+    reaches past what its measure can be (fewer than 0 modes, a score above 10) is cut there and starred."""
+    cut = False
 
-    def cell(stats: dict) -> str:
+    def cell(measure: str, stats: dict) -> str:
+        nonlocal cut
         if stats["mean"] is None:
             return "n/a"
         spec = ".0f" if abs(stats["mean"]) >= 100 else ".3g"
         if stats["ci_low"] is None:
             return f"{stats['mean']:{spec}} (1 seed)"
-        return f"{stats['mean']:{spec}} [{stats['ci_low']:{spec}}, {stats['ci_high']:{spec}}]"
+        floor, ceiling = COMPARED[measure].bounds if measure in COMPARED else (-math.inf, None)
+        ends = []
+        for value, limit, past in (
+            (stats["ci_low"], floor, stats["ci_low"] < floor),
+            (stats["ci_high"], ceiling, ceiling is not None and stats["ci_high"] > ceiling),
+        ):
+            cut = cut or past
+            ends.append(f"{limit:{spec}}*" if past else f"{value:{spec}}")
+        return f"{stats['mean']:{spec}} [{ends[0]}, {ends[1]}]"
 
     lines = [
         "| condition | runs | " + " | ".join(measures.values()) + " |",
         "|---|---|" + "---|" * len(measures),
     ]
     for entry in summary["conditions"]:
-        cells = [cell(entry["measures"][m]) for m in measures]
+        cells = [cell(m, entry["measures"][m]) for m in measures]
         lines.append(f"| {entry['condition']} | {entry['runs']} | " + " | ".join(cells) + " |")
+    if cut:
+        lines.append("\n\\* the t interval reaches past what the measure can be; cut there.")
     return "\n".join(lines)
 
 
@@ -589,70 +621,155 @@ def report(out_dir: str | os.PathLike) -> list[Path]:
     return [out_dir / name for name in figures]
 
 
+MIN_OTHERS = 3  # how many other intervals it takes to call one far wider than the rest
+WIDE = 10  # an interval more than this many times the median half-width of the others is drawn cut, not scaled to
+
+
+def possible_difference(measure: str) -> tuple[float, float]:
+    """What a difference of two means of ``measure`` can be: between floor - ceiling and ceiling - floor
+    (within [-10, 10] for the modes); a measure without a ceiling has no limit either way."""
+    floor, ceiling = COMPARED[measure].bounds
+    return (-math.inf, math.inf) if ceiling is None else (floor - ceiling, ceiling - floor)
+
+
+def _panel_limits(spans: list[tuple[float, float]], keep: list[float], possible: tuple[float, float]):
+    """A panel's (low, high): every interval in ``spans`` and value in ``keep`` shown, except intervals
+    wider than :data:`WIDE` times the median half-width of the others (one failed seed would squeeze the others into a
+    line), and nothing past what the measure can be (``possible``). Returns the limits and the wide spans."""
+    halves = [(high - low) / 2 for low, high in spans]
+
+    def typical(k: int) -> float:  # the median half-width of the other intervals, when there are enough to tell
+        others = [h for j, h in enumerate(halves) if j != k and h > 0]
+        return float(np.median(others)) if len(others) >= MIN_OTHERS else math.inf
+
+    wide = [span for k, (span, half) in enumerate(zip(spans, halves, strict=True)) if half > WIDE * typical(k)]
+    shown = [v for span in spans if span not in wide for v in span] + keep
+    shown = shown or [v for v in possible if math.isfinite(v)] or [0.0, 1.0]  # a panel with nothing to show
+    low, high = max(min(shown), possible[0]), min(max(shown), possible[1])
+    margin = 0.05 * (high - low or 1.0)
+    return (max(low - margin, possible[0] - margin), min(high + margin, possible[1] + margin)), wide
+
+
+def _cut(ax, low: float, high: float, limits: tuple[float, float], at, colour, vertical: bool) -> None:
+    """Draw the interval [low, high] at position ``at`` cut to ``limits``, with an arrow where it runs on."""
+    a, b = max(low, limits[0]), min(high, limits[1])
+    line = ([at, at], [a, b]) if vertical else ([a, b], [at, at])
+    ax.plot(*line, color=colour, lw=2)
+    for end, beyond, marker in ((a, low < limits[0], "v<"), (b, high > limits[1], "^>")):
+        if beyond:
+            ax.plot(*((at, end) if vertical else (end, at)), marker[0 if vertical else 1], color=colour, ms=7)
+
+
 def draw_summary(rows: list[dict], summary: dict, title: str):
     """The conditions side by side, one panel per measure: each seed as a dot, the mean with its 95%
-    interval as an error bar."""
+    interval as an error bar. A panel ends where its measure does; an interval far wider than the others
+    (:data:`WIDE`) is cut at the panel's edge with an arrow, and a seed past the edge is drawn on it as a
+    triangle with its value, so one failed seed does not squeeze the other conditions into a line."""
     from matplotlib.figure import Figure
 
     entries = summary["conditions"]
     labels = [e["condition"] for e in entries]
     fig = Figure(figsize=(3.2 * len(PANELS), 3.4), layout="constrained")
     for ax, (measure, title_of) in zip(fig.subplots(1, len(PANELS)), PANELS.items(), strict=True):
-        for x, entry in enumerate(entries):
-            seeds = [r[measure] for r in rows if r["condition"] == entry["condition"] and r.get(measure) is not None]
-            ax.plot([x + 0.12] * len(seeds), seeds, "o", color="0.6", markersize=3)
-            stats = entry["measures"][measure]
-            if stats["mean"] is None:  # no finished run yet, or runs that never formed all ten digits
+        stats = [entry["measures"][measure] for entry in entries]
+        seeds = [
+            [r[measure] for r in rows if r["condition"] == entry["condition"] and r.get(measure) is not None]
+            for entry in entries
+        ]
+        spans = [(s["ci_low"], s["ci_high"]) for s in stats if s["ci_low"] is not None]
+        floor, ceiling = COMPARED[measure].bounds
+        limits, wide = _panel_limits(spans, [], (floor, math.inf if ceiling is None else ceiling))
+        kept = [
+            v for s, values in zip(stats, seeds, strict=True) if (s["ci_low"], s["ci_high"]) not in wide for v in values
+        ]
+        if kept:  # the seeds of the conditions that set the limits are shown whole
+            limits = (min(limits[0], min(kept)), max(limits[1], max(kept)))
+        for x, (entry, s, values) in enumerate(zip(entries, stats, seeds, strict=True)):
+            inside = [v for v in values if limits[0] <= v <= limits[1]]
+            ax.plot([x + 0.12] * len(inside), inside, "o", color="0.6", markersize=3)
+            for v in values:
+                if not limits[0] <= v <= limits[1]:
+                    edge = limits[1] if v > limits[1] else limits[0]
+                    ax.plot([x + 0.12], [edge], "^" if v > limits[1] else "v", color="0.4", markersize=5)
+                    ax.annotate(
+                        f"{v:.3g}",
+                        (x + 0.12, edge),
+                        xytext=(3, -9 if v > limits[1] else 3),
+                        textcoords="offset points",
+                        fontsize=7,
+                        color="0.3",
+                    )
+            if s["mean"] is None:  # no finished run yet, or runs that never formed all ten digits
                 missing = "never\nformed" if entry["runs"] and measure in ("formed_step", FORMED_RATE) else "no\nruns"
                 ax.text(x, 0.5, missing, transform=ax.get_xaxis_transform(), ha="center", color="0.4", fontsize=7)
                 continue
-            err = (
-                None
-                if stats["ci_low"] is None
-                else [[stats["mean"] - stats["ci_low"]], [stats["ci_high"] - stats["mean"]]]
-            )
-            ax.errorbar([x], [stats["mean"]], yerr=err, fmt="o", color="C0", capsize=4)
+            if s["ci_low"] is not None:
+                _cut(ax, s["ci_low"], s["ci_high"], limits, x, "C0", vertical=True)
+            if limits[0] <= s["mean"] <= limits[1]:
+                ax.plot([x], [s["mean"]], "o", color="C0")
         ax.set_title(title_of, fontsize=10)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_xlim(-0.5, len(labels) - 0.5)
-        low, high = ax.get_ylim()
-        floor, ceiling = COMPARED[measure].bounds
-        margin = 0.05 * ((high if ceiling is None else ceiling) - floor)
-        ax.set_ylim(max(low, floor - margin), high if ceiling is None else min(high, ceiling + margin))
+        ax.set_ylim(*limits)
     fig.suptitle(
-        f"{title}: mean and 95% interval across seeds (dots: seeds; no bar: one seed; a bar cut by the panel's edge "
-        "reaches past what the measure can be)",
-        fontsize=10,
+        f"{title}: mean and 95% interval across seeds (dots: seeds; no bar: one seed);\narrows: an interval cut at the "
+        "panel's edge, where the measure ends or far wider than the others; triangles: seeds past the edge",
+        fontsize=9,
     )
     return fig
 
 
 COLOURS = {"helps": "C2", "hurts": "C3", "can't tell": "0.45"}
+PALE = {"helps": "#a1d99b", "hurts": "#fcae91"}  # the 95% interval alone would say so; the correction does not
 
 
 def draw_against_control(compared: list[dict], title: str):
-    """Each condition minus the control with its 95% interval, one panel per measure: green where the
-    whole interval says the change helps, red where it hurts, grey where the interval holds 0."""
+    """Each condition minus the control with its 95% interval, one panel per measure, cut to what a
+    difference of the measure can be (:func:`possible_difference`): green where the change helps and red
+    where it hurts after the correction for all comparisons (Holm), pale where only the 95% interval alone
+    says so, grey where the interval holds 0. An interval far wider than the others (a failed seed) is cut
+    at the panel's edge with an arrow and its numbers written beside it."""
     from matplotlib.figure import Figure
 
     labels = list(dict.fromkeys(row["condition"] for row in compared))
-    fig = Figure(figsize=(3.2 * len(LOWER_IS_BETTER), 0.45 * len(labels) + 1.4), layout="constrained")
+    fig = Figure(figsize=(3.2 * len(LOWER_IS_BETTER), 0.45 * len(labels) + 1.5), layout="constrained")
     for ax, measure in zip(fig.subplots(1, len(LOWER_IS_BETTER), sharey=True), LOWER_IS_BETTER, strict=True):
+        possible = possible_difference(measure)
+        mine = {r["condition"]: r for r in compared if r["measure"] == measure and r["difference"] is not None}
+        spans = [(r["ci_low"], r["ci_high"]) for r in mine.values() if r["ci_low"] is not None]
+        limits, wide = _panel_limits(spans, [0.0], possible)
         ax.axvline(0, color="0.7", lw=1)
         for y, label in enumerate(labels):
-            row = next(r for r in compared if r["condition"] == label and r["measure"] == measure)
-            if row["difference"] is None:
+            row = mine.get(label)
+            if row is None:
                 continue
-            colour = COLOURS.get(row["verdict"], "0.45")
+            colour = COLOURS.get(row["verdict"]) if row["verdict"] != "can't tell" else None
+            colour = colour or PALE.get(row.get("interval_says"), COLOURS["can't tell"])
             if row["ci_low"] is not None:
-                ax.plot([row["ci_low"], row["ci_high"]], [y, y], color=colour, lw=2)
-            ax.plot([row["difference"]], [y], "o", color=colour)
+                low, high = max(row["ci_low"], possible[0]), min(row["ci_high"], possible[1])
+                _cut(ax, low, high, limits, y, colour, vertical=False)
+                if (row["ci_low"], row["ci_high"]) in wide:
+                    ax.annotate(
+                        f"{row['difference']:+.3g} ± {(row['ci_high'] - row['ci_low']) / 2:.3g}",
+                        (limits[1], y),
+                        xytext=(-4, 5),
+                        textcoords="offset points",
+                        ha="right",
+                        fontsize=7,
+                        color=colour,
+                    )
+            if limits[0] <= row["difference"] <= limits[1]:  # a cut interval's difference is written beside it
+                ax.plot([row["difference"]], [y], "o", color=colour)
         better = "lower is better" if LOWER_IS_BETTER[measure] else "higher is better"
         ax.set_title(f"{PANELS[measure]}\n({better})", fontsize=9)
+        ax.set_xlim(*limits)
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
+    tested = sum(r.get("p") is not None for r in compared)
     fig.suptitle(
-        f"{title}: each condition minus the control, 95% Welch interval (green: helps, red: hurts, grey: can't tell)",
-        fontsize=10,
+        f"{title}: each condition minus the control, 95% Welch interval. Green: helps, red: hurts, after Holm's "
+        f"correction for all {tested} tests;\npale: the 95% interval alone says so, the correction does not; grey: "
+        "can't tell. Arrows: an interval cut at the panel's edge, far wider than the others (numbers beside it)",
+        fontsize=9,
     )
     return fig

@@ -241,34 +241,90 @@ def _history(windows: list[tuple[int, float, float]]) -> dict:
     return {"steps": [{"step": s, "d_loss": d, "g_loss": g} for s, d, g in windows]}
 
 
-def test_the_sweep_sentence_names_what_holds_up_and_how_wide_the_rest_is():
+def test_t_p_values_match_the_t_table_and_known_values():
+    for df, t in enumerate(claims.T_975, start=1):  # the 97.5% quantile leaves 5% in both tails
+        assert claims.t_p_value(t, df) == pytest.approx(0.05, abs=2e-5)
+    assert claims.t_p_value(1.0, 1) == pytest.approx(0.5)  # Cauchy: P(|T| >= 1) = 1/2
+    assert claims.t_p_value(-1.0, 2) == pytest.approx(1 - 1 / 3**0.5)  # df 2: P(|T| >= t) = 1 - t / sqrt(2 + t^2)
+    assert claims.t_p_value(0.0, 7) == 1.0
+    with pytest.raises(ValueError, match="at least 1 degree of freedom"):
+        claims.t_p_value(2.0, 0)
+
+
+def test_holm_adjusts_step_down_and_skips_missing_tests():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> kept monotone: 0.06
+    assert claims.holm([0.01, 0.04, None, 0.03, 0.005]) == pytest.approx([0.03, 0.06, None, 0.06, 0.02])
+    assert claims.holm([0.5, 0.9]) == [1.0, 1.0] and claims.holm([]) == []
+
+
+def _compared(rows: list[tuple[str, str, float, float, float, float]]) -> list[dict]:
+    """Rows of sweeps.against_control: (condition, measure, difference, low, high, p), Holm applied."""
+    from dcgan_lessons import sweeps
+
     compared = [
-        {"condition": "ema", "measure": "frechet", "difference": -9.0, "ci_low": -12.0, "ci_high": -6.0},
-        {"condition": "ema", "measure": "score", "difference": 0.1, "ci_low": -0.4, "ci_high": 0.6},
-        {"condition": "paper", "measure": "frechet", "difference": 3.0, "ci_low": -2.0, "ci_high": 8.0},
-        {"condition": "paper", "measure": "score", "difference": -0.9, "ci_low": -1.2, "ci_high": -0.6},
+        {"condition": c, "measure": m, "difference": d, "ci_low": lo, "ci_high": hi, "p": p, "seeds": [3, 3]}
+        for c, m, d, lo, hi, p in rows
     ]
-    for row in compared:
-        row["verdict"] = claims.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
-        row["seeds"] = [3, 3]
+    for row, adjusted in zip(compared, claims.holm([r["p"] for r in compared]), strict=True):
+        says = (
+            None
+            if row["ci_low"] is None
+            else claims.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
+        )
+        row["interval_says"] = says
+        row["verdict"] = says and (says if adjusted is not None and adjusted < sweeps.FAMILY_LEVEL else "can't tell")
+    return compared
+
+
+def test_the_sweep_sentence_corrects_for_all_comparisons_and_says_how_wide_the_rest_is():
     names = {"frechet": "Frechet distance", "score": "classifier score"}
-    text = claims.sweep_findings(compared, names)
-    assert "2 of the 4 differences from the control hold up" in text
-    assert "ema helps the Frechet distance (-9" in text and "paper hurts the classifier score (-0.9" in text
+    rows = [
+        ("ema", "frechet", -9.0, -12.0, -6.0, 0.004),
+        ("ema", "score", 0.1, -0.4, 0.6, 0.6),
+        ("paper", "frechet", 3.0, -2.0, 8.0, 0.2),
+        ("paper", "score", -0.9, -1.2, -0.6, 0.03),
+    ]
+    text = claims.sweep_findings(_compared(rows), names)
+    assert "4 differences from the control have a Welch test" in text
+    assert "2 of them have a 95% interval on one side of 0" in text
+    assert "ema helps the Frechet distance (-9, 95% interval -12 to -6, p 0.004)" in text
+    assert "paper hurts the classifier score (-0.9" in text
+    # Holm: 0.004 x 4 = 0.016 holds up; 0.03 x 3 = 0.09 does not
+    assert (
+        "Corrected for testing all 4 at once (Holm, family-wise 5%), 1 of them holds up: ema helps the Frechet" in text
+    )
     assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
+
+    rows[0] = ("ema", "frechet", -9.0, -12.0, -6.0, 0.02)  # 0.02 x 4 = 0.08: now none holds up
+    text = claims.sweep_findings(_compared(rows), names)
     assert "about 0.2 of 4 intervals at 95% would miss 0 by chance alone" in text
-    for row in compared:
-        row["verdict"] = "can't tell"
-    compared.append({**compared[0], "seeds": [1, 3], "verdict": None, "ci_low": None, "ci_high": None})
-    assert "1 more has no interval: fewer than two seeds" in claims.sweep_findings(compared, names)
-    compared.append(compared[-1])
-    assert "2 more have no interval" in claims.sweep_findings(compared, names)
-    compared.pop()
-    compared.pop()
-    compared[0]["seeds"] = [2, 3]  # a sweep still running
+    assert "none holds up: the smallest p, 0.02 (ema, Frechet distance), would have to be below 0.05/4 = 0.013" in text
+
+    compared = _compared([*rows, ("spectral_norm", "score", 0.0, 0.0, 0.0, None)])
+    compared.append({**compared[0], "seeds": [1, 3], "verdict": None, "interval_says": None, "ci_low": None, "p": None})
     text = claims.sweep_findings(compared, names)
-    assert "With 3 seeds a condition (as few as 2 where runs lack the measure), 0 of the 4 differences" in text
-    assert "can't be told from the control with 3 seeds" in text
+    assert "In 1 more (the classifier score of spectral_norm) every seed on both sides gave the same value" in text
+    assert "1 more has no interval: fewer than two seeds" in text and "4 differences from the control" in text
+    compared[0]["seeds"] = [2, 3]  # a sweep still running
+    assert "With 3 seeds a condition (as few as 2 where runs lack the measure), 4 differences" in (
+        claims.sweep_findings(compared, names)
+    )
+
+
+def test_the_committed_sweeps_verdicts_are_corrected_for_all_its_comparisons():
+    """Issue 24: 26 comparisons at 95% each; the four that clear 0 alone do not survive Holm's correction."""
+    from dcgan_lessons import sweeps
+
+    _, summary = sweeps.load_sweep(ROOT / "sweeps" / "stabilisers")
+    compared = summary["against_control"]
+    tested = [r for r in compared if r["p"] is not None]
+    assert len(tested) == 26
+    alone = sorted((r["condition"], r["measure"]) for r in tested if r["interval_says"] in ("helps", "hurts"))
+    assert alone == [("ema", "frechet"), ("ema", "score"), ("ema", "switch_rate"), ("no_d_input_bn", "score")]
+    assert min(r["p"] for r in tested) * 26 > sweeps.FAMILY_LEVEL  # not even the smallest p survives
+    assert {r["verdict"] for r in compared} == {"can't tell", None}
+    for row in tested:  # the p-value and the interval tell the same story before the correction
+        assert (row["p"] < 0.05) == (row["interval_says"] != "can't tell")
 
 
 def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows():

@@ -36,6 +36,29 @@ def test_the_moving_average_ends_much_closer_to_the_equilibrium_than_the_last_it
     np.testing.assert_array_equal(games.moving_average(path, 0.0), path)
 
 
+def test_the_uniform_average_of_a_rotation_follows_its_closed_form():
+    # points e^{i theta t}, t = 0..T: their mean has modulus |sin((T+1) theta/2) / ((T+1) sin(theta/2))|
+    theta, steps = 0.3, 500
+    t = np.arange(steps + 1)
+    points = np.stack([np.cos(theta * t), np.sin(theta * t)], axis=1)
+    average = games.uniform_average(points)
+    expected = np.abs(np.sin((t + 1) * theta / 2) / ((t + 1) * np.sin(theta / 2)))
+    np.testing.assert_allclose(np.linalg.norm(average, axis=1), expected, atol=1e-12)
+    np.testing.assert_array_equal(games.uniform_average([[1.0, 2.0], [3.0, 4.0]]), [[1.0, 2.0], [2.0, 3.0]])
+
+
+def test_the_uniform_average_of_alternating_play_converges_where_a_moving_average_stalls():
+    """Issue 24: after 2,000 alternating steps the uniform average is about 0.004 from (0, 0); a moving
+    average (decay 0.99) stays near 0.1, the |c| of a rotation by arccos(1 - lr^2 / 2) per step."""
+    path = games.bilinear_play((1.0, 0.0), 0.1, 2000, alternating=True)
+    uniform = np.linalg.norm(games.uniform_average(path), axis=1)
+    moving = np.linalg.norm(games.moving_average(path, 0.99), axis=1)
+    assert uniform[-1] == pytest.approx(0.0042, abs=0.0005) and uniform[1500:].max() < uniform[1000:1500].max() / 1.3
+    assert 0.095 < moving[1000:].min() and moving[1000:].max() < 0.105
+    simultaneous = games.bilinear_play((1.0, 0.0), 0.1, 2000)  # averaging a spiral out does not bring it back
+    assert np.linalg.norm(games.uniform_average(simultaneous)[-1]) > 100
+
+
 def test_the_ring_has_eight_modes_of_radius_two_and_its_samples_sit_on_them():
     modes = games.ring_modes()
     assert modes.shape == (8, 2)
@@ -80,6 +103,37 @@ def test_circling_counts_laps_and_their_direction():
     assert circle["laps"] == pytest.approx(-2.0, abs=0.02) and circle["largest_turn"] == pytest.approx(30, abs=2)
     spread = games.circling(games.sample_ring(400, games.ring_modes(), seed=1)[None])
     assert spread["concentration"][0] < 0.2 and spread["together_frames"] == 0 and spread["laps"] == 0
+
+
+def _cloud_run(angles_deg, every: int = 10) -> games.RingRun:
+    """Frames of a tight cloud of 50 points on the ring at the given angles, ``every`` steps apart."""
+    blob = np.random.default_rng(0).normal(0, 0.02, (50, 2))
+    angles = np.radians(np.asarray(angles_deg, dtype=float))
+    points = np.stack([2 * np.array([np.cos(a), np.sin(a)]) + blob for a in angles])
+    steps = every * np.arange(len(angles))
+    return games.RingRun(steps, points, np.zeros((len(angles), 3, 3)), np.zeros(3), games.ring_modes(), 0.05, 0.0)
+
+
+def test_a_cloud_going_round_at_a_steady_speed_is_circling_not_hopping():
+    circling = games.ring_behaviour(_cloud_run(np.arange(0, -27 * 200, -27)))  # 2.7 degrees a step, clockwise
+    assert circling["kind"] == "circling" and circling["laps"] == pytest.approx(-27 * 199 / 360, abs=0.01)
+    assert circling["degrees_per_step"] == pytest.approx(2.7, abs=1e-3)  # the blob's mean angle wobbles a little
+    assert circling["speed_quartiles"] == pytest.approx((2.7, 2.7), abs=0.01)  # steady: quartiles together
+    # passing the modes, it is caught on one in about the share of the ring their circles cover, a frame at a time
+    assert abs(circling["on_mode_share"] - circling["ring_share"]) < 0.1 and circling["median_stay"] == 1
+    assert circling["hops"] > 20  # many "changes of mode" that are passes, the order set by the frame spacing
+    assert games.ring_share_on_modes() == pytest.approx(8 * 4 * np.arcsin(0.05) / (2 * np.pi))
+
+
+def test_a_cloud_that_sits_on_a_mode_and_jumps_is_hopping():
+    hopping = games.ring_behaviour(_cloud_run(np.repeat([0, 135, 270, 45], 10)))  # modes 0, 3, 6, 1
+    assert hopping["kind"] == "hopping" and hopping["lone_sequence"] == [0, 3, 6, 1]
+    assert hopping["stays"] == [10, 10, 10, 10] and hopping["on_mode_share"] == 1.0
+    spread = games.sample_ring(400, games.ring_modes(), seed=1)
+    run = games.RingRun(
+        np.arange(3), np.stack([spread] * 3), np.zeros((3, 3, 3)), np.zeros(3), games.ring_modes(), 0.05, 0
+    )
+    assert games.ring_behaviour(run)["kind"] == "spread"
 
 
 @pytest.mark.slow

@@ -103,7 +103,8 @@ def test_notebook_08_reads_the_sweeps_its_parameters_name(tmp_path):
         for o in c.outputs
     )
     assert f"{folders['stabilisers']}: 6 runs, 2 conditions" in shown
-    assert "3 of the 4 differences from the control hold up" in shown  # ema against the control only
+    assert "4 differences from the control have a Welch test" in shown  # ema against the control only
+    assert "all 4 at once (Holm, family-wise 5%), 2 of them hold up" in shown  # of 26, none does
     assert "tutorial (3 seeds, 234 steps an epoch)" in shown and "report_every_step (" not in shown
     assert "no judged run of report_every_step here" in shown
 

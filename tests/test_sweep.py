@@ -4,6 +4,7 @@ killed sweep resumed without duplicate rows, and bad specs refused before any ru
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
@@ -11,15 +12,18 @@ import subprocess
 import sys
 import time
 
+from dcgan_lessons.claims import t_p_value
 from dcgan_lessons.sweeps import (
     FORMED_RATE,
     LOWER_IS_BETTER,
     MEASURES,
     against_control,
     difference,
+    draw_against_control,
     draw_summary,
     interval,
     plan,
+    possible_difference,
     report,
     summarize,
     summary_table,
@@ -309,7 +313,9 @@ def test_differences_against_the_control_use_welchs_interval():
     welch = difference([1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0])
     assert welch["difference"] == -3.5 and welch["df"] == pytest.approx(4.96, abs=0.01)
     assert welch["ci_high"] == pytest.approx(-3.5 + 2.7764 * 0.75**0.5, abs=1e-5)
+    assert welch["p"] == pytest.approx(t_p_value(3.5 / 0.75**0.5, 4), abs=1e-6) and welch["p"] < 0.05
     assert difference([1.0], [2.0, 3.0])["ci_low"] is None  # one seed: no interval
+    assert difference([10.0, 10.0], [10.0, 10.0, 10.0])["p"] is None  # every seed the same: nothing to test
     rows = [
         {"condition": "control", "switch_rate": 0.40, "score": 6.0},
         {"condition": "control", "switch_rate": 0.42, "score": 6.4},
@@ -328,6 +334,50 @@ def test_differences_against_the_control_use_welchs_interval():
     assert against_control(rows, ["calmer", "worse"]) == []  # no control: nothing to compare with
 
 
+def test_verdicts_are_corrected_for_all_the_comparisons_of_a_sweep():
+    """A change that clears 0 at 95% on its own is called "helps" only if it survives Holm over all tests."""
+    control = [0.40, 0.45, 0.50]
+    rows = [{"condition": "control", "switch_rate": v} for v in control]
+    rows += [{"condition": "a", "switch_rate": v - 0.13} for v in control]  # p 0.034: clears 0 alone
+    rows += [{"condition": "b", "switch_rate": v - 0.3} for v in control]  # far below the control
+    rows += [{"condition": "c", "switch_rate": v} for v in (0.41, 0.44, 0.52)]  # no change
+    alone = against_control(rows[:6], ["control", "a"])
+    first = next(r for r in alone if r["measure"] == "switch_rate")
+    assert first["p"] == pytest.approx(0.034, abs=0.001)
+    assert first["interval_says"] == "helps" and first["verdict"] == "helps" and first["p_holm"] == first["p"]
+    every = against_control(rows, ["control", "a", "b", "c"])
+    assert [r["p"] is not None for r in every] == [m == "switch_rate" for _ in "abc" for m in LOWER_IS_BETTER]
+    rates = {r["condition"]: r for r in every if r["measure"] == "switch_rate"}
+    # three tests: b's p is the smallest (times 3), a's the second (times 2)
+    assert rates["a"]["p"] == first["p"] and rates["a"]["p_holm"] == pytest.approx(2 * first["p"], abs=1e-5)
+    assert rates["a"]["interval_says"] == "helps" and rates["a"]["verdict"] == "can't tell"
+    assert rates["b"]["verdict"] == "helps" and rates["c"]["verdict"] == "can't tell"
+
+
+def test_the_against_control_figure_stays_within_what_a_difference_can_be():
+    """Modes differ by at most 10; one failed seed's interval is cut at the edge instead of setting the scale."""
+    seeds = {
+        "control": [(10, 6.5, 40.0), (10, 6.4, 38.0), (10, 6.6, 36.0)],
+        **{f"calm{k}": [(10, 6.6, 39.0 + k), (9, 6.5, 41.0), (10, 6.3, 37.0 - k)] for k in range(3)},
+        "failed": [(10, 6.5, 40.0), (10, 6.4, 42.0), (1, 1.02, 356.0)],
+    }
+    rows = [
+        {"condition": label, "seed": k, "modes": m, "score": s, "frechet": f, "switch_rate": 0.4, FORMED_RATE: None}
+        for label, values in seeds.items()
+        for k, (m, s, f) in enumerate(values)
+    ]
+    compared = against_control(rows, list(seeds))
+    failed = {r["measure"]: r for r in compared if r["condition"] == "failed"}
+    assert failed["modes"]["ci_low"] < -10 and failed["frechet"]["ci_high"] > 400  # the t interval itself
+    assert possible_difference("modes") == (-10, 10) and possible_difference("frechet")[0] == -math.inf
+    fig = draw_against_control(compared, "failed seed")
+    limits = {ax.get_title().split("\n")[0]: ax.get_xlim() for ax in fig.axes}
+    low, high = limits["modes covered (final)"]
+    assert -11 <= low and high <= 11
+    low, high = limits["Frechet distance (final)"]
+    assert high - low < 50  # set by the calm intervals (about ±8), not by the failed seed's (about ±400)
+
+
 def test_the_summary_table_shows_means_intervals_and_missing_values():
     summary = {
         "conditions": [
@@ -342,7 +392,11 @@ def test_the_summary_table_shows_means_intervals_and_missing_values():
     lines = summary_table(summary, {"score": "classifier score", "frechet": "Frechet"}).splitlines()
     assert lines[0] == "| condition | runs | classifier score | Frechet |"
     assert lines[2] == "| control | 3 | 6.5 [5.26, 7.74] | n/a |"  # 6.5 ± 4.3027 * 0.5 / sqrt(3)
-    assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |"
+    assert lines[3] == "| ema | 1 | 5.8 (1 seed) | 153 (1 seed) |" and len(lines) == 4
+    failed = {"condition": "control", "runs": 3, "measures": {"modes": interval([10, 10, 1])}}  # 7 ± 22
+    lines = summary_table({"conditions": [failed]}, {"modes": "modes"}).splitlines()
+    assert lines[2] == "| control | 3 | 7 [0*, 10*] |"  # cut at what the measure can be, and starred
+    assert lines[-1] == "\\* the t interval reaches past what the measure can be; cut there."
 
 
 def test_the_summary_figure_stops_at_what_a_measure_can_be():
@@ -359,4 +413,15 @@ def test_the_summary_figure_stops_at_what_a_measure_can_be():
     assert limits["modes covered (final)"] == (-0.5, 10.5)
     assert limits["classifier score (final)"] == (1 - 0.45, 10 + 0.45)
     assert limits["Frechet distance (final)"][0] >= -0.05 * limits["Frechet distance (final)"][1]
-    assert limits["Frechet distance (final)"][1] > 356  # no ceiling: the interval shows whole
+    assert limits["Frechet distance (final)"][1] > 356  # no ceiling, and no other condition: the interval shows whole
+
+    calm = [
+        {**row, "condition": f"calm{c}", "seed": k, "frechet": row["frechet"] + k + c}
+        for c in range(3)
+        for k, row in enumerate(rows[:2] * 2)
+    ]
+    both = [*rows, *calm]
+    labels = ["control", "calm0", "calm1", "calm2"]
+    fig = draw_summary(both, summarize(both, labels), "dead seed beside three calm conditions")
+    low, high = {ax.get_title(): ax.get_ylim() for ax in fig.axes}["Frechet distance (final)"]
+    assert high < 100  # the failed seed (356) is drawn on the edge, not scaled to
