@@ -19,9 +19,11 @@ from .runs import Run, load_run
 MEASURES = {  # key: (what it is, lower is better)
     "confident_switch_rate": ("switch rate between confident digits", True),
     "switching_z": ("share of z that switch between confident digits at least once", True),
+    "net_change": ("share of z drawing another confident digit at the window's end than at its start", True),
     "frechet": ("Frechet distance", True),
     "score": ("classifier score", False),
 }
+RESULT = "raw_vs_average.json"  # in the sweep's folder: the side-by-side judgement, small enough to commit
 
 
 def window_start(steps: np.ndarray, last_part: float) -> int:
@@ -32,13 +34,17 @@ def window_start(steps: np.ndarray, last_part: float) -> int:
 def judged_measures(analysis, start: int, threshold: float) -> dict:
     """One generator's measures over the snapshots from ``start`` on: how often a z the judge is sure of
     at both ends of an interval changes digit, the share of z that do so at least once (each z counted
-    once), and the mean Frechet distance and classifier score over those snapshots."""
+    once), the share of z sure at both ends of the whole window that ended on another digit (a slowly
+    moving generator switches less between close snapshots by construction; this asks about the drift),
+    and the mean Frechet distance and classifier score over those snapshots."""
     labels, confidence = analysis.labels[start:], analysis.confidence[start:]
     sure = (confidence[:-1] >= threshold) & (confidence[1:] >= threshold)
     switched = (labels[1:] != labels[:-1]) & sure
+    ends = (confidence[0] >= threshold) & (confidence[-1] >= threshold)
     return {
         "confident_switch_rate": float(switched.sum() / max(sure.sum(), 1)),
         "switching_z": float(np.mean(switched.any(axis=0))),
+        "net_change": float(np.sum((labels[0] != labels[-1]) & ends) / max(ends.sum(), 1)),
         "frechet": float(np.mean([m["frechet"] for m in analysis.snapshots[start:]])),
         "score": float(np.mean([m["score"] for m in analysis.snapshots[start:]])),
     }
@@ -67,6 +73,13 @@ def side_by_side(run: Run | str | os.PathLike, judge=None, last_part: float = 1 
                 f"{name}_{key}": [round(float(m[key]), 4) for m in judged.snapshots]
                 for name, judged in (("raw", raw), ("averaged", averaged))
                 for key in ("frechet", "score")
+            },
+            **{
+                f"{name}_confident_switch_rate": [
+                    round(judged_measures(judged, k, CONFIDENT)["confident_switch_rate"], 6)
+                    for k in range(len(judged.steps) - 1)
+                ]
+                for name, judged in (("raw", raw), ("averaged", averaged))
             },
         },
     }
