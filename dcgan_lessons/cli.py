@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         "control (DIR/summary.png, against_control.png)",
     )
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
+    book = sub.add_parser("book", help="build the series, with its committed outputs, into a static website")
+    book.add_argument("--out", type=Path, required=True, help="a new or empty folder, or a previous build")
     return parser
 
 
@@ -290,6 +292,14 @@ def _sweep_report(args: argparse.Namespace) -> int:
     from .sweeps import report
 
     print("Wrote " + " and ".join(map(str, report(args.dir))))
+    return 0
+
+
+@command("book")
+def _book(args: argparse.Namespace) -> int:
+    from .book import build
+
+    print(f"Wrote the website to {build(args.out)}; open {args.out / 'index.html'} or publish the folder as it is.")
     return 0
 
 
