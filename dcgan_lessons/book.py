@@ -47,6 +47,7 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".") -> Path:
     check_out(out)
     try:
         from sphinx.application import Sphinx
+        from sphinx.util.console import nocolor
     except ImportError:
         raise ValueError('the book needs Sphinx and myst-nb: pip install -e ".[book]"') from None
     out.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,7 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".") -> Path:
         src, html = Path(tmp) / "src", Path(tmp) / "html"
         stage(project, notebooks, src)
         warnings = io.StringIO()
+        nocolor()  # the warnings are printed as plain lines
         app = Sphinx(src, src, html, src / ".doctrees", "html", status=None, warning=warnings, freshenv=True)
         app.build()
         if app.statuscode:
@@ -98,7 +100,7 @@ def stage(project: Path, notebooks: list[Path], src: Path) -> None:
             if cell["cell_type"] == "code":
                 cell["outputs"] = [shown for output in cell["outputs"] for shown in still(output, notebook)]
                 make_collapsible(cell)
-        notebook["cells"].insert(1, download_cell(path.name))
+        add_download_link(notebook["cells"], path.name)
         (src / "notebooks" / path.name).write_text(json.dumps(notebook))
 
 
@@ -119,13 +121,17 @@ def make_collapsible(cell: dict) -> None:
     tags += ["hide-input"] if prose_only else ["hide-input", "book-open"]
 
 
-def download_cell(name: str) -> dict:
-    """A note under the title with the link to the committed notebook, which build() puts beside the page."""
-    text = (
+def add_download_link(cells: list[dict], name: str) -> None:
+    """A line under the notebook's title linking the committed notebook, which build() puts beside the page."""
+    link = (
         f'<a href="{name}" download>Download this notebook</a> with its outputs and open it in JupyterLab from '
         "the project's `notebooks/` folder to run it; its widgets are live there."
     )
-    return {"cell_type": "markdown", "id": "book-download", "metadata": {}, "source": text}
+    title, _, rest = "".join(cells[0]["source"]).partition("\n")
+    if cells[0]["cell_type"] == "markdown" and title.startswith("# "):
+        cells[0]["source"] = f"{title}\n\n{link}\n{rest}"
+    else:
+        cells.insert(0, {"cell_type": "markdown", "id": "book-download", "metadata": {}, "source": link})
 
 
 def still(output: dict, notebook: dict) -> list[dict]:
@@ -166,15 +172,16 @@ def widget_tree(model_id: str, models: dict) -> list[dict]:
 
 
 def api_objects(notebooks: list[Path]) -> dict[str, object]:
-    """The package's functions and classes that the notebooks' code cells call, by every name the cells use."""
+    """The package's functions and classes that the notebooks call or name in their text, by every name they use."""
     import dcgan_lessons
 
     called: dict[str, object] = {}
     for path in notebooks:
-        code = "\n".join(
-            "".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"
-        )
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         written = re.findall(r"\bdl\.([A-Za-z]\w*(?:\.[A-Za-z]\w*)?)", code)
+        written += re.findall(r"`(?:dl\.|dcgan_lessons\.)?([A-Za-z]\w*(?:\.[A-Za-z]\w*)?)(?:\(\))?`", text)
         for module, names in re.findall(r"^from dcgan_lessons(?:\.(\w+))? import ([\w, ]+)", code, flags=re.M):
             for name in (n.strip() for n in names.split(",")):
                 if module:
@@ -186,7 +193,8 @@ def api_objects(notebooks: list[Path]) -> dict[str, object]:
             for part in dotted.split("."):
                 obj = getattr(obj, part, None)
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__.startswith("dcgan_lessons."):
-                if obj.__module__ not in NOT_IN_API and not obj.__name__.startswith("_"):
+                public = obj.__qualname__ == obj.__name__ and not obj.__name__.startswith("_")  # no methods
+                if public and obj.__module__ not in NOT_IN_API:
                     called[dotted] = obj
     return called
 
@@ -208,7 +216,7 @@ def api_page(objects: dict[str, object]) -> str:
     ]
     for module in sorted(by_module):
         members = ", ".join(by_module[module])
-        parts.append(f"```{{eval-rst}}\n.. automodule:: {module}\n   :members: {members}\n```\n")
+        parts.append(f"## `{module}`\n\n```{{eval-rst}}\n.. automodule:: {module}\n   :members: {members}\n```\n")
     return "\n".join(parts)
 
 

@@ -5,8 +5,10 @@ figures and widget stills on its page."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import io
 import json
 import os
 import re
@@ -80,7 +82,9 @@ def test_an_unwritable_out_gets_one_line(project, capsys):
 def site(tmp_path_factory) -> Path:
     pytest.importorskip("myst_nb", reason="the book's tools are the [book] extra")
     out = tmp_path_factory.mktemp("book") / "site"
-    build(out, project=ROOT)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        build(out, project=ROOT)
+    assert "warning" not in printed.getvalue(), printed.getvalue()  # e.g. a broken reference or a missing image
     return out
 
 

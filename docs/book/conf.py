@@ -28,10 +28,12 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_class_signature = "separated"
+autodoc_inherit_docstrings = False  # only the package's own docstrings, not those of the Keras methods it overrides
 
 html_theme = "sphinx_book_theme"
 html_title = "dcgan-lessons"
 html_static_path = ["_static"]
+html_css_files = ["book.css"]
 html_js_files = ["book.js"]
 html_copy_source = False  # each notebook page links the committed notebook itself (book.py puts it beside the page)
 html_show_sourcelink = False
