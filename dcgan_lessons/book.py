@@ -45,13 +45,13 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".") -> Path:
     for path in notebooks:
         refuse_without_outputs(path)
     check_out(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("")  # fails now, naming the folder, if it cannot be written to
     try:
         from sphinx.application import Sphinx
         from sphinx.util.console import nocolor
     except ImportError:
         raise ValueError('the book needs Sphinx and myst-nb: pip install -e ".[book]"') from None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("")  # fails now, naming the folder, if it cannot be written to
     with tempfile.TemporaryDirectory(prefix="dcgan-lessons-book-") as tmp:
         src, html = Path(tmp) / "src", Path(tmp) / "html"
         stage(project, notebooks, src)
@@ -100,6 +100,7 @@ def stage(project: Path, notebooks: list[Path], src: Path) -> None:
             if cell["cell_type"] == "code":
                 cell["outputs"] = [shown for output in cell["outputs"] for shown in still(output, notebook)]
                 make_collapsible(cell)
+        notebook["metadata"].pop("widgets", None)  # shown as stills: the page needs no widget state
         add_download_link(notebook["cells"], path.name)
         (src / "notebooks" / path.name).write_text(json.dumps(notebook))
 
