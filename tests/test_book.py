@@ -101,8 +101,11 @@ def image_outputs(path: Path) -> int:
 @pytest.mark.slow
 def test_the_build_has_every_notebook_and_reaches_no_network(site):
     for path in NOTEBOOKS:
-        assert (site / "notebooks" / f"{path.stem}.html").is_file()
+        html = (site / "notebooks" / f"{path.stem}.html").read_text()
+        assert f'<a href="{path.name}" download>' in html
         assert (site / "notebooks" / path.name).read_bytes() == path.read_bytes()  # the download: as committed
+        code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
+        assert len(re.findall(r'<details class="[^"]*\bhide above-input"', html)) == len(code), "every code cell folds"
     assert (site / MARKER).is_file()
     for page in site.rglob("*.html"):
         html = page.read_text()
