@@ -4,13 +4,18 @@ outputs and figures, into a static site that a teacher can publish as it is.
 The tool is Sphinx with myst-nb and sphinx-book-theme, because it builds offline from PyPI alone: Jupyter Book 2
 (mystmd) fetches its HTML theme from api.mystmd.org at build time and fails on a machine that reaches only the
 package registries. MathJax comes from the sphinx-mathjax-offline wheel, not a CDN. The embedded widget manager
-would also come from a CDN, so each widget is shown as a still frame of its saved state, with a note that it is
-live in JupyterLab.
+would also come from a CDN, and even with it the course's sliders would move without changing their pictures,
+which the notebook's Python draws; so each widget is shown as a still frame of its saved state, with a note that
+it is live in JupyterLab.
+
+The site is the students' by default: the exercises' solutions and hidden tests are replaced as ``dcgan-lessons
+assign`` replaces them (the same function), and the notebooks to download are those student versions;
+``--solutions`` publishes the teacher's notebooks as committed.
 
 No notebook is executed (myst-nb's ``nb_execution_mode = "off"``): the committed outputs are the content, and a
 notebook without outputs is refused. The build runs in a temporary copy of ``docs/book/`` (the configuration and
 landing page), the README's introduction and series table, and the notebooks (code cells made collapsible, widget
-outputs replaced by their stills); the committed notebooks themselves are put beside their pages for download.
+outputs replaced by their stills); the notebooks to download are put beside their pages.
 This module is also the Sphinx extension that ``docs/book/conf.py`` loads: it writes the API page from what the
 notebooks call, and links inline code that names a documented function and "notebook 06" to their pages.
 """
@@ -26,6 +31,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
+
+from .classroom import student_version
 from .notebooks import NOTEBOOK_DIR, series
 
 BOOK_DIR = Path("docs/book")  # the configuration and landing page, from the project folder like NOTEBOOK_DIR
@@ -36,8 +44,12 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 NOT_IN_API = ("dcgan_lessons.claims",)
 
 
-def build(out: str | os.PathLike, project: str | os.PathLike = ".") -> Path:
-    """Build the website into ``out`` (a new or empty folder, or a previous build, which is replaced)."""
+def build(out: str | os.PathLike, project: str | os.PathLike = ".", solutions: bool = False) -> Path:
+    """Build the website into ``out`` (a new or empty folder, or a previous build, which is replaced).
+
+    Without ``solutions`` the exercises are the students' (as ``dcgan-lessons assign`` writes them: solutions
+    stubbed, hidden tests removed, those cells without outputs) and so are the notebooks to download; with it,
+    the teacher's notebooks as committed."""
     project, out = Path(project), Path(out)
     notebooks = series(project / NOTEBOOK_DIR)
     if not notebooks or not (project / BOOK_DIR / "conf.py").is_file():
@@ -54,15 +66,20 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".") -> Path:
         raise ValueError('the book needs Sphinx and myst-nb: pip install -e ".[book]"') from None
     with tempfile.TemporaryDirectory(prefix="dcgan-lessons-book-") as tmp:
         src, html = Path(tmp) / "src", Path(tmp) / "html"
-        stage(project, notebooks, src)
+        stage(project, notebooks, src, solutions)
         warnings = io.StringIO()
         nocolor()  # the warnings are printed as plain lines
         app = Sphinx(src, src, html, src / ".doctrees", "html", status=None, warning=warnings, freshenv=True)
         app.build()
         if app.statuscode:
             raise ValueError(f"Sphinx failed: {warnings.getvalue().strip().splitlines()[-1:]}")
-        for path in notebooks:  # the download link on each page: the committed notebook, byte for byte
-            shutil.copyfile(path, html / "notebooks" / path.name)
+        for path in notebooks:  # the download link on each page
+            if solutions:
+                shutil.copyfile(path, html / "notebooks" / path.name)
+            else:
+                nbformat.write(
+                    student_version(nbformat.read(path, as_version=4), path.name), html / "notebooks" / path.name
+                )
         for child in list(out.iterdir()):
             shutil.rmtree(child) if child.is_dir() else child.unlink()
         shutil.copytree(html, out, dirs_exist_ok=True)
@@ -88,14 +105,16 @@ def check_out(out: Path) -> None:
         raise ValueError(f"--out {out} is a folder with other files in it; give a new or empty folder")
 
 
-def stage(project: Path, notebooks: list[Path], src: Path) -> None:
+def stage(project: Path, notebooks: list[Path], src: Path, solutions: bool) -> None:
     """The temporary Sphinx source: docs/book/, the README's introduction, the figures, the notebooks."""
     shutil.copytree(project / BOOK_DIR, src)
     shutil.copytree(project / "figures", src / "figures")  # the README table's thumbnails
     (src / "_readme.md").write_text(readme_introduction((project / "README.md").read_text()))
     (src / "notebooks").mkdir()
     for path in notebooks:
-        notebook = json.loads(path.read_text())
+        notebook = nbformat.read(path, as_version=4)
+        if not solutions:
+            hide_solutions(notebook, path.name)
         for cell in notebook["cells"]:
             if cell["cell_type"] == "code":
                 cell["outputs"] = [shown for output in cell["outputs"] for shown in still(output, notebook)]
@@ -103,6 +122,16 @@ def stage(project: Path, notebooks: list[Path], src: Path) -> None:
         notebook["metadata"].pop("widgets", None)  # shown as stills: the page needs no widget state
         add_download_link(notebook["cells"], path.name)
         (src / "notebooks" / path.name).write_text(json.dumps(notebook))
+
+
+def hide_solutions(notebook, name: str) -> None:
+    """The exercises' cells as students get them (``classroom.student_version``), without their outputs; every
+    other cell keeps its committed outputs."""
+    for cell, students in zip(notebook.cells, student_version(notebook, name).cells, strict=True):
+        if cell.source != students.source:
+            cell.source = students.source
+            if cell.cell_type == "code":
+                cell.outputs = []
 
 
 def readme_introduction(readme: str) -> str:
@@ -125,8 +154,8 @@ def make_collapsible(cell: dict) -> None:
 def add_download_link(cells: list[dict], name: str) -> None:
     """A line under the notebook's title linking the committed notebook, which build() puts beside the page."""
     link = (
-        f'<a href="{name}" download>Download this notebook</a> with its outputs and open it in JupyterLab from '
-        "the project's `notebooks/` folder to run it; its widgets are live there."
+        f'<a href="{name}" download>Download this notebook</a> and open it in JupyterLab from the project\'s '
+        "`notebooks/` folder to run it; its widgets are live there."
     )
     title, _, rest = "".join(cells[0]["source"]).partition("\n")
     if cells[0]["cell_type"] == "markdown" and title.startswith("# "):

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
     book = sub.add_parser("book", help="build the series, with its committed outputs, into a static website")
     book.add_argument("--out", type=Path, required=True, help="a new or empty folder, or a previous build")
+    book.add_argument("--solutions", action="store_true", help="the teacher's version: solutions and hidden tests")
     return parser
 
 
@@ -299,7 +300,8 @@ def _sweep_report(args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     from .book import build
 
-    print(f"Wrote the website to {build(args.out)}; open {args.out / 'index.html'} or publish the folder as it is.")
+    site = build(args.out, solutions=args.solutions)
+    print(f"Wrote the website to {site}; open {site / 'index.html'} or publish the folder as it is.")
     return 0
 
 

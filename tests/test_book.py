@@ -18,9 +18,12 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from dcgan_lessons.book import MARKER, WIDGET_VIEW, build
+from dcgan_lessons.classroom import student_version
 from dcgan_lessons.cli import main
+from dcgan_lessons.exercises import BEGIN_HIDDEN, BEGIN_SOLUTION
 from dcgan_lessons.notebooks import series
 
+import nbformat
 import pytest
 
 from tests.conftest import ROOT
@@ -88,14 +91,18 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
-def outputs(path: Path) -> list[dict]:
+def shown_outputs(path: Path) -> list[dict]:
+    """The committed outputs that the students' site shows: all but those of the exercises' solution and check
+    cells."""
     cells = json.loads(path.read_text())["cells"]
-    return [o.get("data", {}) for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
+    exercise = (BEGIN_SOLUTION, BEGIN_HIDDEN)
+    shown = [c for c in cells if c["cell_type"] == "code" and not any(m in "".join(c["source"]) for m in exercise)]
+    return [o.get("data", {}) for c in shown for o in c["outputs"]]
 
 
 def image_outputs(path: Path) -> int:
     """The pictures a notebook page must show: image outputs, and one still for each widget."""
-    return sum(1 for data in outputs(path) if WIDGET_VIEW in data or any(m.startswith("image/") for m in data))
+    return sum(1 for data in shown_outputs(path) if WIDGET_VIEW in data or any(m.startswith("image/") for m in data))
 
 
 @pytest.mark.slow
@@ -103,7 +110,6 @@ def test_the_build_has_every_notebook_and_reaches_no_network(site):
     for path in NOTEBOOKS:
         html = (site / "notebooks" / f"{path.stem}.html").read_text()
         assert f'<a href="{path.name}" download>' in html
-        assert (site / "notebooks" / path.name).read_bytes() == path.read_bytes()  # the download: as committed
         code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
         assert len(re.findall(r'<details class="[^"]*\bhide above-input"', html)) == len(code), "every code cell folds"
     assert (site / MARKER).is_file()
@@ -113,7 +119,7 @@ def test_the_build_has_every_notebook_and_reaches_no_network(site):
         assert not external, f"{page.name} loads {external}"
     api = (site / "api.html").read_text()
     assert 'id="dcgan_lessons.games.train_ring_gan"' in api and "dcgan_lessons.claims" not in api
-    widgets = {path.stem: sum(WIDGET_VIEW in data for data in outputs(path)) for path in NOTEBOOKS}
+    widgets = {path.stem: sum(WIDGET_VIEW in data for data in shown_outputs(path)) for path in NOTEBOOKS}
     assert sum(widgets.values()) > 0
     for stem, count in widgets.items():
         html = (site / "notebooks" / f"{stem}.html").read_text()
@@ -121,10 +127,13 @@ def test_the_build_has_every_notebook_and_reaches_no_network(site):
 
 
 @pytest.mark.slow
-def test_a_second_build_replaces_the_first(site, capsys):
-    (site / "stale.html").write_text("old")
-    build(site, project=ROOT)
-    assert not (site / "stale.html").exists() and (site / "index.html").is_file()
+def test_the_students_site_hides_the_solutions(site):
+    pages = "".join((site / "notebooks" / f"{path.stem}.html").read_text() for path in NOTEBOOKS)
+    assert "YOUR CODE HERE" in pages and "BEGIN SOLUTION" not in pages and "BEGIN HIDDEN" not in pages
+    for path in NOTEBOOKS:  # the download is the students' version, as `dcgan-lessons assign` writes it
+        students = student_version(nbformat.read(path, as_version=4), path.name)
+        downloaded = nbformat.read(site / "notebooks" / path.name, as_version=4)
+        assert [c.source for c in downloaded.cells] == [c.source for c in students.cells]
 
 
 # --- In Chromium ---------------------------------------------------------------------------------------------
@@ -207,7 +216,7 @@ def test_every_page_in_chromium(site, served, chromium):
                 assert parts.fragment in anchors(target), f"{page.name} links {link}, which has no such anchor"
         math_pages += seen["math"] > 0
         if page.parent.name == "notebooks":
-            notebook = site / "notebooks" / f"{page.stem}.ipynb"
+            notebook = ROOT / "notebooks" / f"{page.stem}.ipynb"
             shown = [i for i in seen["images"] if i["output"]]
             assert len(shown) == image_outputs(notebook), f"{page.name}: {len(shown)} figures shown"
     assert math_pages >= len(NOTEBOOKS) // 2, "the math of the notebooks is not on their pages"
@@ -216,3 +225,15 @@ def test_every_page_in_chromium(site, served, chromium):
 def _typeset(found: dict) -> dict | None:
     """The page's state once MathJax has typeset all of its formulas (or at once, on a page without any)."""
     return found if found["typeset"] >= found["math"] and not found["errors"] else None
+
+
+@pytest.mark.slow
+def test_the_teachers_site_replaces_the_students(site):
+    """Runs last: it rebuilds the module's site in place, with --solutions."""
+    (site / "stale.html").write_text("old")
+    build(site, project=ROOT, solutions=True)
+    assert not (site / "stale.html").exists()
+    pages = "".join((site / "notebooks" / f"{path.stem}.html").read_text() for path in NOTEBOOKS)
+    assert "BEGIN SOLUTION" in pages and "YOUR CODE HERE" not in pages
+    for path in NOTEBOOKS:
+        assert (site / "notebooks" / path.name).read_bytes() == path.read_bytes()  # the download: as committed
