@@ -105,11 +105,26 @@ def image_outputs(path: Path) -> int:
     return sum(1 for data in shown_outputs(path) if WIDGET_VIEW in data or any(m.startswith("image/") for m in data))
 
 
+TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+\s*$", re.M)  # a Markdown table's |---|---| line
+
+
+def tables(path: Path) -> int:
+    """The tables a notebook page must show: in its Markdown cells and in its outputs (HTML first, as myst-nb)."""
+    cells = json.loads(path.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    shown = [t for t in text if BEGIN_SOLUTION not in t]
+    for data in shown_outputs(path):
+        html = "".join(data.get("text/html", ""))
+        shown += ["<table>" * html.count("<table")] if html else ["".join(data.get("text/markdown", ""))]
+    return sum(len(TABLE_RULE.findall(t)) + t.count("<table>") for t in shown)
+
+
 @pytest.mark.slow
 def test_the_build_has_every_notebook_and_reaches_no_network(site):
     for path in NOTEBOOKS:
         html = (site / "notebooks" / f"{path.stem}.html").read_text()
         assert f'<a href="{path.name}" download>' in html
+        assert html.count("<table") == tables(path), f"{path.stem}: its tables"
         code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
         assert len(re.findall(r'<details class="[^"]*\bhide above-input"', html)) == len(code), "every code cell folds"
     assert (site / MARKER).is_file()

@@ -20,6 +20,7 @@ exclude_patterns = ["README.md", "_readme.md", ".doctrees"]  # _readme.md: the l
 # The committed outputs are the content: never execute a notebook.
 nb_execution_mode = "off"
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs (the measured results) hold tables and math
 # The embedded widget manager would come from a CDN; the build shows a still frame of each widget instead.
 nb_ipywidgets_js = {}
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
