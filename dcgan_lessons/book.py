@@ -17,7 +17,7 @@ notebook without outputs is refused. The build runs in a temporary copy of ``doc
 landing page), the README's introduction and series table, and the notebooks (code cells made collapsible, widget
 outputs replaced by their stills); the notebooks to download are put beside their pages.
 This module is also the Sphinx extension that ``docs/book/conf.py`` loads: it writes the API page from what the
-notebooks call, and links inline code that names a documented function and "notebook 06" to their pages.
+notebooks call or name, and links inline code that names a documented function and "notebook 06" to their pages.
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def api_objects(notebooks: list[Path]) -> dict[str, object]:
 
 
 def api_page(objects: dict[str, object]) -> str:
-    """The API reference: each module that defines something the notebooks call, with those members."""
+    """The API reference: each module that defines something the notebooks call or name, with those members."""
     from .cli import build_parser
 
     by_module: dict[str, list[str]] = {}
@@ -240,7 +240,7 @@ def api_page(objects: dict[str, object]) -> str:
             names.append(obj.__name__)
     parts = [
         "# API reference\n",
-        "The functions and classes of `dcgan_lessons` that the notebooks call, from their docstrings. "
+        "The functions and classes of `dcgan_lessons` that the notebooks call or name, from their docstrings. "
         "Teachers drive the package from the command line:\n",
         "```text\n" + build_parser().format_help() + "```\n",
     ]

@@ -128,6 +128,7 @@ def test_the_build_has_every_notebook_and_reaches_no_network(site):
         code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
         assert len(re.findall(r'<details class="[^"]*\bhide above-input"', html)) == len(code), "every code cell folds"
     assert (site / MARKER).is_file()
+    assert (site / "index.html").read_text().count("<table") == 1, "the landing page has the README's series table"
     for page in site.rglob("*.html"):
         html = page.read_text()
         external = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="((?:https?:)?//[^"]*)"', html)
