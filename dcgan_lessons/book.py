@@ -61,6 +61,7 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".", solutions: b
     (out / MARKER).write_text("")  # fails now, naming the folder, if it cannot be written to
     try:
         from sphinx.application import Sphinx
+        from sphinx.errors import SphinxError
         from sphinx.util.console import nocolor
     except ImportError:
         raise ValueError('the book needs Sphinx and myst-nb: pip install -e ".[book]"') from None
@@ -69,10 +70,13 @@ def build(out: str | os.PathLike, project: str | os.PathLike = ".", solutions: b
         stage(project, notebooks, src, solutions)
         warnings = io.StringIO()
         nocolor()  # the warnings are printed as plain lines
-        app = Sphinx(src, src, html, src / ".doctrees", "html", status=None, warning=warnings, freshenv=True)
-        app.build()
+        try:
+            app = Sphinx(src, src, html, src / ".doctrees", "html", status=None, warning=warnings, freshenv=True)
+            app.build()
+        except SphinxError as err:
+            raise ValueError(f"Sphinx failed: {err}") from err
         if app.statuscode:
-            raise ValueError(f"Sphinx failed: {warnings.getvalue().strip().splitlines()[-1:]}")
+            raise ValueError(f"Sphinx failed: {(warnings.getvalue().strip().splitlines() or ['no message'])[-1]}")
         for path in notebooks:  # the download link on each page
             if solutions:
                 shutil.copyfile(path, html / "notebooks" / path.name)
