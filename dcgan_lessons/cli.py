@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "control (DIR/summary.png, against_control.png)",
     )
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
+    book = sub.add_parser("book", help="build the series, with its committed outputs, into a static website")
+    book.add_argument("--out", type=Path, required=True, help="a new or empty folder, or a previous build")
+    book.add_argument("--solutions", action="store_true", help="the teacher's version: solutions and hidden tests")
     return parser
 
 
@@ -335,6 +338,15 @@ def _sweep_report(args: argparse.Namespace) -> int:
             f"{args.dir} holds a damaged sweep ({type(err).__name__}: {err}); run the sweep again"
         ) from None
     print("Wrote " + " and ".join(map(str, figures)))
+    return 0
+
+
+@command("book")
+def _book(args: argparse.Namespace) -> int:
+    from .book import build
+
+    site = build(args.out, solutions=args.solutions)
+    print(f"Wrote the website to {site}; open {site / 'index.html'} or publish the folder as it is.")
     return 0
 
 
