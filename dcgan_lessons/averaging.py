@@ -109,3 +109,77 @@ def compare_sweep(out_dir: str | os.PathLike, last_part: float = 1 / 3) -> dict:
     folders = sorted(p.parent for p in Path(out_dir).glob("runs/*/seed_*/snapshots.npz"))
     rows = [side_by_side(folder, judge, last_part) for folder in folders]
     return {"last_part": last_part, "runs": rows, "averaged_minus_raw": paired(rows)}
+
+
+def tested(compared: dict) -> dict:
+    """Each measure's paired t test (averaged minus raw, over seeds) with Holm's adjustment over the measures:
+    ``p`` and ``holm`` added to each entry; None where every seed gives the same difference (nothing to test)."""
+    from .claims import holm, t_p_value
+
+    p_values = {}
+    for key, entry in compared.items():
+        n, sd = entry["n"], entry["sd"]
+        p_values[key] = t_p_value(entry["mean"] / (sd / n**0.5), n - 1) if n > 1 and sd else None
+    adjusted = dict(zip(p_values, holm(list(p_values.values())), strict=True))
+    return {key: {**entry, "p": p_values[key], "holm": adjusted[key]} for key, entry in compared.items()}
+
+
+def _said(key: str, entry: dict, raw: float, averaged: float, alpha: float = 0.05) -> str:
+    what, lower_is_better = MEASURES[key]
+    percent = key != "frechet" and key != "score"
+    show = (lambda v: f"{100 * v:.1f}%") if percent else (lambda v: f"{v:.2f}")
+    if entry["holm"] is None:
+        word = (
+            "equal in every seed" if entry["mean"] == 0 else f"the same difference in every seed ({entry['mean']:+.3g})"
+        )
+    elif entry["holm"] < alpha:
+        word = "lower" if entry["mean"] < 0 else "higher"
+        word = f"{word} (Holm p {entry['holm']:.2g})"
+    else:
+        word = f"no difference beyond the seeds' noise (Holm p {entry['holm']:.2g})"
+    return (
+        f"{what}: raw {show(raw)}, averaged {show(averaged)}, {word}; the average came out lower in "
+        f"{entry['lower_in']} of {entry['n']} seeds"
+    )
+
+
+def findings(result: dict, alpha: float = 0.05) -> str:
+    """The experiment's answer in words, from :func:`compare_sweep`'s result: each measure raw against averaged
+    (means over the seeds), the paired test with Holm's correction, and what it does and does not say."""
+    rows, compared = result["runs"], tested(result["averaged_minus_raw"])
+    mean = {
+        side: {key: float(np.mean([r[side][key] for r in rows])) for key in MEASURES} for side in ("raw", "averaged")
+    }
+    first, last = rows[0]["window"]
+    steps = int(np.median(np.diff(rows[0]["curves"]["steps"])))
+    decay = rows[0]["decay"]
+    lines = [
+        f"{len(rows)} runs, each judged on its last {result['last_part']:.0%} (steps {first} to {last}, snapshots "
+        f"{steps} steps apart), the raw generator against its debiased average (decay {decay:g}, memory "
+        f"{1 / (1 - decay):.0f} steps); averaged minus raw per seed, a paired t test over the seeds and Holm's "
+        f"correction over the {len(MEASURES)} measures:"
+    ]
+    lines += [f"- {_said(key, compared[key], mean['raw'][key], mean['averaged'][key], alpha)}" for key in MEASURES]
+
+    def lower(key: str) -> bool:
+        entry = compared[key]
+        return entry["holm"] is not None and entry["holm"] < alpha and entry["mean"] < 0
+
+    def worse(key: str) -> bool:
+        entry = compared[key]
+        return entry["holm"] is not None and entry["holm"] < alpha and (entry["mean"] > 0) == MEASURES[key][1]
+
+    moved = 1 - decay**steps
+    if not lower("confident_switch_rate"):
+        verdict = "So these runs cannot say that the averaged generator switches less between close snapshots"
+    elif lower("net_change"):
+        verdict = "So the averaged generator switches less, between close snapshots and across the whole window"
+    else:
+        verdict = (
+            f"So the averaged generator switches less between close snapshots, which its slowness alone would give "
+            f"(between two snapshots it moves only {moved:.0%} of the way to the raw weights, 1 - {decay:g}^{steps}), "
+            f"but these runs cannot say that it drifts less across the whole window"
+        )
+    quality = "worse" if worse("frechet") or worse("score") else "not worse beyond the seeds' noise"
+    lines.append(f"{verdict}; its quality is {quality}.")
+    return "\n".join(lines)

@@ -85,3 +85,32 @@ def test_side_by_side_judges_both_generators_of_one_run_on_its_last_part(tmp_pat
         assert 0 <= row[name]["confident_switch_rate"] <= 1 and 0 <= row[name]["switching_z"] <= 1
         assert row[name]["frechet"] > 0 and 1 <= row[name]["score"] <= 10
     assert row["raw"] != row["averaged"]
+
+
+def made_up_result(raw_rate: list[float], averaged_rate: list[float], frechet_gap: list[float]) -> dict:
+    from dcgan_lessons.averaging import MEASURES
+
+    rows = []
+    for seed, (r, a, gap) in enumerate(zip(raw_rate, averaged_rate, frechet_gap, strict=True)):
+        raw = {**dict.fromkeys(MEASURES, 0.2), "confident_switch_rate": r, "frechet": 20.0, "score": 7.0}
+        raw["net_change"] = 0.1 + 0.01 * seed
+        averaged = {**raw, "confident_switch_rate": a, "frechet": 20.0 + gap}
+        rows.append({"seed": seed, "decay": 0.999, "window": [3750, 5625], "raw": raw, "averaged": averaged})
+        rows[-1]["curves"] = {"steps": list(range(0, 5626, 125))}
+    from dcgan_lessons.averaging import paired
+
+    return {"last_part": 1 / 3, "runs": rows, "averaged_minus_raw": paired(rows)}
+
+
+def test_findings_say_what_the_paired_tests_say():
+    from dcgan_lessons.averaging import findings
+
+    text = findings(made_up_result([0.040, 0.045, 0.050], [0.001, 0.0, 0.002], [-0.3, 0.4, 0.1]))
+    assert "switch rate between confident digits: raw 4.5%, averaged 0.1%, lower (Holm p" in text
+    assert "Frechet distance: raw 20.00, averaged 20.07, no difference beyond the seeds' noise" in text
+    assert "its start: raw 11.0%, averaged 11.0%, equal in every seed" in text  # equal by design
+    assert "switches less between close snapshots, which its slowness alone would give" in text
+    assert "moves only 12% of the way" in text and text.endswith("its quality is not worse beyond the seeds' noise.")
+
+    mixed = findings(made_up_result([0.040, 0.01, 0.050], [0.041, 0.02, 0.030], [5.0, 6.0, 5.5]))
+    assert "cannot say that the averaged generator switches less" in mixed and mixed.endswith("its quality is worse.")
