@@ -161,8 +161,10 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        """True when every epoch the config asks for has finished."""
-        return len(self.history["epochs"]) >= self.config["epochs"]
+        """True when every epoch the config asks for has finished (a folder made by hand, whose config
+        names no epochs or that has no config, counts as complete: there is nothing it still waits for)."""
+        asked = self.config.get("epochs", 0) if (self.path / CONFIG).is_file() else 0
+        return len(self.history["epochs"]) >= asked
 
     def snapshots(self, ema: bool = False) -> Snapshots:
         """The fixed noise's digits through training (``ema``: the averaged generator's, with --ema)."""
