@@ -101,13 +101,18 @@ def paired(rows: list[dict]) -> dict:
     return compared
 
 
+def debiased_runs(out_dir: str | os.PathLike) -> list[Path]:
+    """The run folders of a sweep that kept a debiased average and still hold their snapshots."""
+    folders = sorted(p.parent for p in Path(out_dir).glob("runs/*/seed_*/snapshots.npz"))
+    return [folder for folder in folders if load_run(folder).config.get("ema_debiased")]
+
+
 def compare_sweep(out_dir: str | os.PathLike, last_part: float = 1 / 3) -> dict:
     """Every run of a sweep that kept a debiased average, side by side, and the paired comparison."""
     from .judge import load_judge
 
     judge = load_judge()
-    folders = sorted(p.parent for p in Path(out_dir).glob("runs/*/seed_*/snapshots.npz"))
-    rows = [side_by_side(folder, judge, last_part) for folder in folders]
+    rows = [side_by_side(folder, judge, last_part) for folder in debiased_runs(out_dir)]
     return {"last_part": last_part, "runs": rows, "averaged_minus_raw": paired(rows)}
 
 

@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_report = sub.add_parser(
         "sweep-report",
         help="summarise a sweep's finished runs (also while it runs) and draw them with their differences from the "
-        "control (DIR/summary.png, against_control.png)",
+        "control (DIR/summary.png, against_control.png); runs with a debiased average: raw_vs_average.json",
     )
     sweep_report.add_argument("dir", type=Path, help="the sweep folder")
     book = sub.add_parser("book", help="build the series, with its committed outputs, into a static website")
@@ -329,15 +329,20 @@ def _sweep(args: argparse.Namespace) -> int:
 
 @command("sweep-report")
 def _sweep_report(args: argparse.Namespace) -> int:
+    from .averaging import RESULT, compare_sweep, debiased_runs
+    from .files import write_json
     from .sweeps import report
 
     try:
-        figures = report(args.dir)
+        written = report(args.dir)
     except (KeyError, TypeError, AttributeError) as err:  # a spec.json or result that is JSON but not a sweep's
         raise ValueError(
             f"{args.dir} holds a damaged sweep ({type(err).__name__}: {err}); run the sweep again"
         ) from None
-    print("Wrote " + " and ".join(map(str, figures)))
+    if debiased_runs(args.dir):  # runs that kept a debiased average: the raw and the averaged generator side by side
+        write_json(args.dir / RESULT, compare_sweep(args.dir))
+        written.append(args.dir / RESULT)
+    print("Wrote " + " and ".join(map(str, written)))
     return 0
 
 
