@@ -188,3 +188,40 @@ def findings(result: dict, alpha: float = 0.05) -> str:
     quality = "worse" if worse("frechet") or worse("score") else "not worse beyond the seeds' noise"
     lines.append(f"{verdict}; its quality is {quality}.")
     return "\n".join(lines)
+
+
+def draw(result: dict):
+    """Each run's raw generator (solid) and its average (dashed) over training: the Frechet distance, and the
+    switch rate between confident digits from one snapshot to the next; the judged window shaded."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4))
+    for k, row in enumerate(result["runs"]):
+        curves, colour = row["curves"], f"C{k}"
+        steps = np.asarray(curves["steps"])
+        for side, style in (("raw", "-"), ("averaged", "--")):
+            label = f"seed {row['seed']}, {side}"
+            left.plot(steps, curves[f"{side}_frechet"], style, color=colour, lw=1.2, label=label)
+            right.plot(steps[1:], 100 * np.asarray(curves[f"{side}_confident_switch_rate"]), style, color=colour, lw=1)
+    first, last = result["runs"][0]["window"]
+    for ax in (left, right):
+        ax.axvspan(first, last, color="0.9", zorder=0)
+        ax.set_xlabel("training step")
+    left.set(yscale="log", ylabel="Frechet distance (log)", title="Quality: raw (solid) and averaged (dashed)")
+    right.set(ylabel="% of confident z that switch", title="Switching between confident digits, snapshot to snapshot")
+    left.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def load(out_dir: str | os.PathLike) -> tuple[dict, Path]:
+    """A sweep's side-by-side result (written by ``dcgan-lessons sweep-report``) and the file it came from."""
+    from .runs import read_json
+
+    path = Path(out_dir) / RESULT
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{out_dir} has no {RESULT}; run `dcgan-lessons sweep-report {out_dir}` on a sweep whose runs kept a "
+            "debiased average (--ema DECAY --ema-debiased) and their snapshots"
+        )
+    return read_json(path), path

@@ -17,6 +17,7 @@ SWEEP_VARIABLE = "DCGAN_LESSONS_REFERENCE_SWEEP"
 SWEEP_FOLDER = Path("sweeps") / "stabilisers"
 INSTALLED_SWEEP = INSTALLED.parent / SWEEP_FOLDER
 FIRST_ROW_FOLDER = "first_row"  # beside the stabiliser sweep
+AVERAGING_FOLDER = "averaging"  # likewise: the raw and the averaged generator side by side
 
 
 def _is_run(path: Path) -> bool:
@@ -75,14 +76,24 @@ def reference_sweep(start: str | os.PathLike | None = None) -> Path:
     return path
 
 
-def first_row_sweep(start: str | os.PathLike | None = None) -> Path:
-    """The committed first-row sweep (``sweeps/first_row``): beside the stabiliser sweep (:func:`reference_sweep`),
-    else the installed repository's; a missing one is an error that says what to run."""
-    beside = reference_sweep(start).parent / FIRST_ROW_FOLDER
-    path = next((p for p in (beside, INSTALLED_SWEEP.parent / FIRST_ROW_FOLDER) if _is_sweep(p)), None)
+def _beside(name: str, start, kind: str, spec: str, parameter: str) -> Path:
+    """A committed sweep beside the stabiliser sweep (:func:`reference_sweep`), else the installed repository's;
+    a missing one is an error that says what to run."""
+    beside = reference_sweep(start).parent / name
+    path = next((p for p in (beside, INSTALLED_SWEEP.parent / name) if _is_sweep(p)), None)
     if path is None:
         raise FileNotFoundError(
-            f"no first-row sweep at {beside}; run `dcgan-lessons sweep sweeps/first_row.toml --out {beside}` or pass "
-            "first_row_dir with a sweep of yours"
+            f"no {kind} sweep at {beside}; run `dcgan-lessons sweep {spec} --out {beside}` or pass {parameter} with a "
+            "sweep of yours"
         )
     return path
+
+
+def first_row_sweep(start: str | os.PathLike | None = None) -> Path:
+    """The committed first-row sweep (``sweeps/first_row``)."""
+    return _beside(FIRST_ROW_FOLDER, start, "first-row", "sweeps/first_row.toml", "first_row_dir")
+
+
+def averaging_sweep(start: str | os.PathLike | None = None) -> Path:
+    """The committed averaging sweep (``sweeps/averaging``): its runs' raw and averaged generators side by side."""
+    return _beside(AVERAGING_FOLDER, start, "averaging", "sweeps/averaging.toml", "averaging_dir")
