@@ -122,8 +122,10 @@ def test_early_switches_count_the_ones_the_judge_was_unsure_of():
     confidence = np.array([[0.5, 0.95, 0.9, 1], [0.95, 0.95, 0.9, 1], [0.99, 0.9, 0.3, 1], [1, 1, 1, 1]])
     # before snapshot 2: z0 (p 0.5 -> 0.95, unsure), z1 (sure at both ends), z2 (0.9 -> 0.3, unsure)
     sentence = claims.early_switches(labels, confidence, 2, (0, 8), 0.9)
-    assert "3 0 -> 8 switches happened; in 2 of them (67%) the judge was unsure" in sentence
-    assert "2 0 -> 8 switches happened; in 1 of them (50%)" in claims.early_switches(labels, confidence, 1, (0, 8), 0.9)
+    assert "3 0 -> 8 switches happened; the judge was unsure (p < 0.9) of the 0 or of the 8 in 2 of 3 (67%)" in sentence
+    one = claims.early_switches(labels, confidence, 1, (0, 8), 0.9)
+    assert "2 0 -> 8 switches happened; the judge was unsure (p < 0.9) of the 0 or of the 8 in 1 of 2 (50%)" in one
+    assert "1 8 -> 0 switch happened;" in claims.early_switches(labels, confidence, 3, (8, 0), 0.9)
     assert "no 8 -> 0 switch" in claims.early_switches(labels, confidence, 2, (8, 0), 0.9)
     assert "never formed" in claims.early_switches(labels, confidence, None, (0, 8), 0.9)
 
