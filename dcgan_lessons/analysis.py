@@ -272,6 +272,19 @@ class RunAnalysis:
         }
 
 
+def formed_starts(analysis: RunAnalysis) -> dict[str, int]:
+    """Where "formed" may start, named, for :func:`excess_by_subset`: the first snapshot with all ten digits, the
+    one from which the run formed them for good (:meth:`RunAnalysis.settled`), the run's second half, and a
+    stricter for good (Frechet at most 7); the ones a run never reaches are left out."""
+    starts = {
+        "first all ten": analysis.formed,
+        "formed for good": analysis.settled(),
+        "second half": len(analysis.steps) // 2,
+        "Frechet ≤ 7 for good": analysis.settled(7.0),
+    }
+    return {name: start for name, start in starts.items() if start is not None}
+
+
 def excess_by_subset(
     analysis: RunAnalysis,
     starts: dict[str, int],
