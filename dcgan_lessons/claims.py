@@ -143,31 +143,44 @@ def is_special(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> s
     watched = [by_name[k] for k in watch if k in by_name]
     if not watched:
         return f"No {' or '.join(_pair(k) for k in watch)} switch could happen here: nothing to compare."
-    names = " and ".join(f"{_pair(r['switch'])} ({r['ratio']:.1f}x chance)" for r in watched)
     strong = over_represented(rows)
+    above = [r for r in watched if r["ratio"] > 1]
     significant = [r for r in watched if r in strong]
-    verb = "happen" if len(watched) > 1 else "happens"
-    if len(significant) == len(watched):
-        lean = f"{verb} significantly more often than chance after Holm's correction for the {len(rows)} pairs tested"
-    elif significant:
-        lean = (
-            f"{verb} more often than chance, but only {' and '.join(_pair(r['switch']) for r in significant)} "
-            f"significantly so after Holm's correction for the {len(rows)} pairs tested"
-        )
-    elif any(r["ratio"] > 1 for r in watched):
-        lowest = min(r["p_holm"] for r in watched)
-        lean = (
-            f"{verb} more often than chance, but not significantly once the {len(rows)} pairs tested are allowed "
-            f"for (Holm-adjusted p {lowest:.2g} at best)"
-        )
+
+    def subject(group: list[dict]) -> str:
+        if group == watched:
+            return "both" if len(watched) > 1 else "it"
+        return " and ".join(_pair(r["switch"]) for r in group)
+
+    def verb(group: list[dict]) -> str:
+        return "happen" if len(group) > 1 else "happens"
+
+    holm = f"after Holm's correction for the {len(rows)} pairs tested"
+    if not above:
+        lean = f"{subject(watched)} {verb(watched)} no more often than chance"
+    elif significant == above:
+        lean = f"{subject(above)} {verb(above)} significantly more often than chance, {holm}"
     else:
-        lean = f"{verb} no more often than chance"
+        lean = f"{subject(above)} {verb(above)} more often than chance, " + (
+            f"but only {subject(significant)} significantly so {holm}"
+            if significant
+            else f"but not significantly once the {len(rows)} pairs tested are allowed for (Holm-adjusted p "
+            f"{min(r['p_holm'] for r in above):.2g} at best)"
+        )
+    names = " and ".join(f"{_pair(r['switch'])} ({r['ratio']:.1f}x chance)" for r in watched)
     best = max(r["ratio"] for r in watched)
     ahead = [r for r in rows if r["ratio"] > best]
-    place = f"{len(ahead)} of the {len(rows)} pairs are further above chance" if ahead else "no pair is further above"
+    place = f"{len(ahead)} of the {len(rows)} pairs are" if ahead else "no pair is"
     shown = ", ".join(f"{_pair(r['switch'])} ({r['ratio']:.1f}x)" for r in strong[:8])
-    tail = f"; the {len(strong)} significant pairs: {shown}" if strong else "; no pair is significant"
-    return f"{names} {lean}. {'Not the strongest' if ahead else 'The strongest'}: {place}{tail}."
+    if not strong:
+        tail = "; no pair is significant"
+    elif len(strong) == 1:
+        tail = f"; the only significant pair: {shown}"
+    else:
+        tail = f"; the {len(strong)} significant pairs: {shown}" + (
+            f" and {len(strong) - 8} more" if len(strong) > 8 else ""
+        )
+    return f"{names}: {lean}. {'Not the strongest' if ahead else 'The strongest'}: {place} further above chance{tail}."
 
 
 def excess_table(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
