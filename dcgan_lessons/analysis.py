@@ -131,6 +131,37 @@ def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["ratio"], r["switch"]))
 
 
+def permutation_excess(matrix: np.ndarray, rounds: int = 10_000, seed: int = 0, alpha: float = 0.05) -> dict:
+    """Each switch i -> j against chance by permutation rather than a Poisson model: the cases counted in
+    ``matrix`` (off the diagonal) keep their sources, and their targets are shuffled among them, never a digit
+    onto itself, so every row and column total stays as observed. ``rounds`` shuffles (each from a random walk of
+    target swaps between two cases, 10 swaps a case) give, per switch, how often chance reaches its count:
+    {"i->j": {"p", "p_holm", "significant"}}, p = (1 + rounds at least as high) / (1 + rounds)."""
+    off = np.asarray(matrix, dtype=np.int64) * (1 - np.eye(CLASSES, dtype=np.int64))
+    cells = np.repeat(np.arange(CLASSES * CLASSES), off.ravel())
+    sources, targets = cells // CLASSES, cells % CLASSES
+    n = len(cells)
+    if n < 2:
+        return {}
+    rng = np.random.default_rng(seed)
+    shuffled = np.tile(targets, (rounds, 1))
+    chains = np.arange(rounds)
+    for _ in range(10 * n):
+        a, b = rng.integers(0, n, size=(2, rounds))
+        ta, tb = shuffled[chains, a], shuffled[chains, b]
+        ok = (sources[a] != tb) & (sources[b] != ta)
+        shuffled[chains[ok], a[ok]], shuffled[chains[ok], b[ok]] = tb[ok], ta[ok]
+    codes = sources * CLASSES + shuffled + (chains * CLASSES * CLASSES)[:, None]
+    null = np.bincount(codes.ravel(), minlength=rounds * CLASSES * CLASSES).reshape(rounds, CLASSES, CLASSES)
+    reached = (null >= off).sum(axis=0)
+    keys = [(i, j) for i in range(CLASSES) for j in range(CLASSES) if i != j]
+    p = [(1 + int(reached[i, j])) / (1 + rounds) for i, j in keys]
+    return {
+        f"{i}->{j}": {"p": pi, "p_holm": ph, "significant": ph < alpha}
+        for (i, j), pi, ph in zip(keys, p, holm(p), strict=True)
+    }
+
+
 @dataclass(frozen=True)
 class RunAnalysis:
     """The judge's labels for every snapshot of a run, and everything counted from them.

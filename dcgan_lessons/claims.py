@@ -183,6 +183,41 @@ def is_special(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> s
     return f"{names}: {lean}. {'Not the strongest' if ahead else 'The strongest'}: {place} further above chance{tail}."
 
 
+def permutation_check(rows: list[dict], permuted: dict, rounds: int, watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+    """What a permutation test (:func:`dcgan_lessons.analysis.permutation_excess`, ``rounds`` shuffles) says
+    beside the Poisson chance model's ``rows`` on the same matrix: its significant pairs, the ``watch``
+    switches' p-values, and whether the two tests name the same significant pairs."""
+    if not permuted:
+        return "Too few cases to shuffle: no permutation test."
+    by_model = {r["switch"] for r in over_represented(rows)}
+    by_shuffle = {key for key, r in permuted.items() if r["significant"]}
+    cases = sum(r["observed"] for r in rows)
+    watched = ", ".join(
+        f"{_pair(key)} p = {permuted[key]['p']:.2g} (Holm-adjusted {permuted[key]['p_holm']:.2g})"
+        for key in watch
+        if key in permuted
+    )
+    if by_shuffle == by_model:
+        agree = "the same significant pairs as the chance model above"
+    else:
+        only = lambda pairs: ", ".join(sorted(_pair(key) for key in pairs)) or "none"  # noqa: E731
+        agree = (
+            f"not the chance model's significant pairs: only by permutation {only(by_shuffle - by_model)}, only by "
+            f"the chance model {only(by_model - by_shuffle)}"
+        )
+    floor = len(permuted) / (rounds + 1)
+    if floor >= 0.05:
+        agree += (
+            f" ({rounds:,} rounds are too few for any pair to pass: the smallest p they can give, 1/{rounds + 1:,}, "
+            f"times {len(permuted)} is {floor:.2g})"
+        )
+    return (
+        f"A permutation test that keeps every row and column total (the targets of the {cases} cases shuffled among "
+        f"them, never onto their own digit, {rounds:,} rounds) finds {len(by_shuffle)} pairs significant after Holm's "
+        f"correction: {agree}; {watched}."
+    )
+
+
 def excess_table(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
     """A Markdown table of :func:`dcgan_lessons.analysis.excess_by_subset`: per subset of switches, the
     ``watch`` switches' ratio to chance, Holm-adjusted p and rank, and the strongest pair."""
