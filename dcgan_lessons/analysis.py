@@ -131,7 +131,7 @@ def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["ratio"], r["switch"]))
 
 
-def permutation_excess(matrix: np.ndarray, rounds: int = 10_000, seed: int = 0, alpha: float = 0.05) -> dict:
+def permutation_excess(matrix: np.ndarray, rounds: int = 5_000, seed: int = 0, alpha: float = 0.05) -> dict:
     """Each switch i -> j against chance by permutation rather than a Poisson model: the cases counted in
     ``matrix`` (off the diagonal) keep their sources, and their targets are shuffled among them, never a digit
     onto itself, so every row and column total stays as observed. ``rounds`` shuffles (each from a random walk of

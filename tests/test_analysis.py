@@ -335,3 +335,17 @@ def test_excess_by_subset_asks_the_same_question_from_each_start_and_threshold()
         "second half": 20,
         "Frechet ≤ 7 for good": 0,
     }
+
+
+def test_the_permutation_test_finds_the_planted_pair_and_nothing_in_a_uniform_table():
+    matrix = np.full((10, 10), 4)
+    np.fill_diagonal(matrix, 0)
+    matrix[0, 8] = 30
+    permuted = an.permutation_excess(matrix, rounds=2000)
+    assert len(permuted) == 90 and permuted["0->8"]["p"] == pytest.approx(1 / 2001)
+    assert permuted["0->8"]["significant"] and [k for k, r in permuted.items() if r["significant"]] == ["0->8"]
+    assert permuted["8->0"]["p"] > 0.5  # row 0 and column 8 are taken up by 0 -> 8: the rest is below chance
+    uniform = an.permutation_excess(np.full((10, 10), 4), rounds=500)
+    assert not any(r["significant"] for r in uniform.values())
+    assert 0.3 < np.median([r["p"] for r in uniform.values()]) < 0.9  # exact ties at the observed count: p leans high
+    assert an.permutation_excess(np.eye(10, dtype=int)) == {}  # nothing switched

@@ -457,3 +457,19 @@ def test_the_committed_first_row_sweep_shows_one_epoch_is_no_yardstick():
     assert max(tutorial) < min(report)  # the data the sentence reads as "every ... scores above every ..."
     assert "Every report_every_step run scores above every tutorial run" in sentence
     assert f"classifier score {min(tutorial):.2f} to {max(tutorial):.2f}" in sentence
+
+
+def test_the_permutation_check_says_whether_both_tests_name_the_same_pairs():
+    rows = planted(_4_9=60, _0_8=20)
+    shuffled = {r["switch"]: {"p": 0.5, "p_holm": 1.0, "significant": False} for r in rows}
+    shuffled["4->9"] = {"p": 1 / 5001, "p_holm": 90 / 5001, "significant": True}
+    same = claims.permutation_check(rows, shuffled, 5000)
+    assert "finds 1 pairs significant after Holm's correction: the same significant pairs as the chance model" in same
+    assert "0 -> 8 p = 0.5 (Holm-adjusted 1)" in same and "too few" not in same
+    shuffled["0->8"] = {"p": 1 / 5001, "p_holm": 89 / 5001, "significant": True}
+    differ = claims.permutation_check(rows, shuffled, 5000)
+    assert (
+        "not the chance model's significant pairs: only by permutation 0 -> 8, only by the chance model none" in differ
+    )
+    assert "500 rounds are too few for any pair to pass" in claims.permutation_check(rows, shuffled, 500)
+    assert claims.permutation_check(rows, {}, 500).startswith("Too few cases")
