@@ -5,7 +5,9 @@ many steps. The judge labels every one of them; then, between consecutive snapsh
 transition matrix counts how many z went from digit i to digit j (the diagonal: no switch). From
 those come the switch rate over training, the most frequent switches, every 0 -> 8 (and 8 -> 0)
 switch with its steps, the lineage of one z, the class histogram over time (mode coverage,
-collapse) and whether confident digits switch less than uncertain ones.
+collapse) and whether confident digits switch less than uncertain ones; and whether a switch such as
+0 -> 8 happens more often than chance, between digits the judge is sure of, each z counted once per pair,
+with Holm's correction for the 90 pairs tested (a chance model and a permutation test).
 
 Only ``snapshots.npz`` is read, so this works on any run: another seed or preset, a run still
 training, or a folder built by hand from real digits.
