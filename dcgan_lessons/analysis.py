@@ -5,7 +5,9 @@ many steps. The judge labels every one of them; then, between consecutive snapsh
 transition matrix counts how many z went from digit i to digit j (the diagonal: no switch). From
 those come the switch rate over training, the most frequent switches, every 0 -> 8 (and 8 -> 0)
 switch with its steps, the lineage of one z, the class histogram over time (mode coverage,
-collapse) and whether confident digits switch less than uncertain ones.
+collapse) and whether confident digits switch less than uncertain ones; and whether a switch such as
+0 -> 8 happens more often than chance, between digits the judge is sure of, each z counted once per pair,
+with Holm's correction for the 90 pairs tested (a chance model and a permutation test).
 
 Only ``snapshots.npz`` is read, so this works on any run: another seed or preset, a run still
 training, or a folder built by hand from real digits.
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .claims import over_represented
 from .files import write_json
 from .judge import (
     CLASSES,
@@ -38,6 +41,7 @@ from .judge import (
 from .runs import Run, RunError, load_run
 
 CONFIDENT = 0.9  # a digit the judge gives at least this probability counts as confident
+SETTLED_FRECHET = 10.0  # a run has formed its digits for good once every later snapshot is this close to real ones
 
 
 def transition_matrix(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -57,6 +61,28 @@ def formed_index(modes: list[int]) -> int | None:
     """The snapshot at which a run has formed digits: the first that covers all 10 (judge ``modes == 10``).
     None when no snapshot does. Switching before it is the generator learning to draw, not instability."""
     return next((k for k, m in enumerate(modes) if m == CLASSES), None)
+
+
+def settled_index(modes: list[int], frechet: list[float], max_frechet: float = SETTLED_FRECHET) -> int | None:
+    """The snapshot from which on a run has formed its digits *for good*: every snapshot from it to the last
+    covers all ten digits at a Frechet distance of at most ``max_frechet``. None when the last snapshot does
+    not. Stricter than :func:`formed_index`, which a run passes at its first passable snapshot even if it
+    loses a digit again later."""
+    good = [m == CLASSES and f is not None and f <= max_frechet for m, f in zip(modes, frechet, strict=True)]
+    last_bad = max((k for k, ok in enumerate(good) if not ok), default=-1)
+    return None if last_bad == len(good) - 1 else last_bad + 1
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of ``p_values`` (in their order): the k-th smallest p is multiplied by
+    (m - k + 1) and made non-decreasing, so "adjusted p < alpha" keeps the chance of any false alarm among
+    the m tests below alpha."""
+    p = np.asarray(p_values, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    out = np.empty_like(p)
+    out[order] = adjusted
+    return out.tolist()
 
 
 def poisson_upper_tail(observed: int, expected: float) -> float:
@@ -84,9 +110,10 @@ def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
     The chance model keeps how often each digit is left and entered (the off-diagonal row and column totals)
     and pairs them at random, never a digit with itself: expected E_ij = a_i b_j for i != j, fitted to those
     totals by iterative proportional fitting (quasi-independence). ``ratio`` is observed / expected, ``p``
-    the Poisson upper tail, ``significant`` p below ``alpha`` / 90 (Bonferroni over the 90 pairs). Counting
-    every switch as independent overstates significance when the same z switches back and forth, so read
-    ``p`` as a screen, not a proof."""
+    the Poisson upper tail, ``p_holm`` that p adjusted for the pairs tested (:func:`holm`), ``significant``
+    ``p_holm`` below ``alpha``. The Poisson tail treats the counts as independent; counting every switch
+    overstates significance when the same z switches back and forth, so count each z once per pair
+    (:meth:`RunAnalysis.confident_pairs`) for a test, and read a matrix of all switches as a screen."""
     matrix = np.asarray(matrix, dtype=np.float64)
     off = matrix - np.diag(np.diag(matrix))
     if off.sum() == 0:
@@ -98,7 +125,6 @@ def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
         expected *= _ratio(cols_total, expected.sum(axis=0))
         if np.allclose(expected.sum(axis=1), rows_total, rtol=1e-9, atol=1e-9):
             break
-    pairs = CLASSES * (CLASSES - 1)
     rows = []
     for i in range(CLASSES):
         for j in range(CLASSES):
@@ -112,10 +138,42 @@ def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
                     "expected": round(float(expected[i, j]), 3),
                     "ratio": round(float(off[i, j] / expected[i, j]), 3),
                     "p": p,
-                    "significant": p < alpha / pairs,
                 }
             )
+    for row, adjusted in zip(rows, holm([r["p"] for r in rows]), strict=True):
+        row |= {"p_holm": adjusted, "significant": adjusted < alpha}
     return sorted(rows, key=lambda r: (-r["ratio"], r["switch"]))
+
+
+def permutation_excess(matrix: np.ndarray, rounds: int = 5_000, seed: int = 0, alpha: float = 0.05) -> dict:
+    """Each switch i -> j against chance by permutation rather than a Poisson model: the cases counted in
+    ``matrix`` (off the diagonal) keep their sources, and their targets are shuffled among them, never a digit
+    onto itself, so every row and column total stays as observed. ``rounds`` shuffles (each from a random walk of
+    target swaps between two cases, 10 swaps a case) give, per switch, how often chance reaches its count:
+    {"i->j": {"p", "p_holm", "significant"}}, p = (1 + rounds at least as high) / (1 + rounds)."""
+    off = np.asarray(matrix, dtype=np.int64) * (1 - np.eye(CLASSES, dtype=np.int64))
+    cells = np.repeat(np.arange(CLASSES * CLASSES), off.ravel())
+    sources, targets = cells // CLASSES, cells % CLASSES
+    n = len(cells)
+    if n < 2:
+        return {}
+    rng = np.random.default_rng(seed)
+    shuffled = np.tile(targets, (rounds, 1))
+    chains = np.arange(rounds)
+    for _ in range(10 * n):
+        a, b = rng.integers(0, n, size=(2, rounds))
+        ta, tb = shuffled[chains, a], shuffled[chains, b]
+        ok = (sources[a] != tb) & (sources[b] != ta)
+        shuffled[chains[ok], a[ok]], shuffled[chains[ok], b[ok]] = tb[ok], ta[ok]
+    codes = sources * CLASSES + shuffled + (chains * CLASSES * CLASSES)[:, None]
+    null = np.bincount(codes.ravel(), minlength=rounds * CLASSES * CLASSES).reshape(rounds, CLASSES, CLASSES)
+    reached = (null >= off).sum(axis=0)
+    keys = [(i, j) for i in range(CLASSES) for j in range(CLASSES) if i != j]
+    p = [(1 + int(reached[i, j])) / (1 + rounds) for i, j in keys]
+    return {
+        f"{i}->{j}": {"p": pi, "p_holm": ph, "significant": ph < alpha}
+        for (i, j), pi, ph in zip(keys, p, holm(p), strict=True)
+    }
 
 
 @dataclass(frozen=True)
@@ -185,6 +243,20 @@ class RunAnalysis:
             for k in order
         ]
 
+    def settled(self, max_frechet: float = SETTLED_FRECHET) -> int | None:
+        """The index of the snapshot from which on the run has formed its digits for good (:func:`settled_index`)."""
+        return settled_index([m["modes"] for m in self.snapshots], [m["frechet"] for m in self.snapshots], max_frechet)
+
+    def confident_pairs(self, start: int = 0, threshold: float = CONFIDENT) -> np.ndarray:
+        """(10, 10) int: entry [i, j] is how many different z switched from digit i to digit j between two
+        snapshots from ``start`` on, the judge sure of both (:meth:`confident_switches`). A z that flips
+        back and forth between i and j counts once for i -> j and once for j -> i, however often it flips."""
+        cases = {(e["z"], e["from"], e["to"]) for e in self.confident_switches(start, threshold)}
+        matrix = np.zeros((CLASSES, CLASSES), dtype=np.int64)
+        for _, source, target in cases:
+            matrix[source, target] += 1
+        return matrix
+
     def lineage(self, z: int) -> dict:
         """One z through training: its ``steps``, ``images``, ``labels`` and ``confidence``."""
         if not 0 <= z < self.labels.shape[1]:
@@ -243,6 +315,49 @@ class RunAnalysis:
             "score": final["score"],
             "frechet": final["frechet"],
         }
+
+
+def formed_starts(analysis: RunAnalysis) -> dict[str, int]:
+    """Where "formed" may start, named, for :func:`excess_by_subset`: the first snapshot with all ten digits, the
+    one from which the run formed them for good (:meth:`RunAnalysis.settled`), the run's second half, and a
+    stricter for good (Frechet at most 7); the ones a run never reaches are left out."""
+    starts = {
+        "first all ten": analysis.formed,
+        "formed for good": analysis.settled(),
+        "second half": len(analysis.steps) // 2,
+        "Frechet ≤ 7 for good": analysis.settled(7.0),
+    }
+    return {name: start for name, start in starts.items() if start is not None}
+
+
+def excess_by_subset(
+    analysis: RunAnalysis,
+    starts: dict[str, int],
+    thresholds: tuple[float, ...] = (0.0, 0.8, CONFIDENT, 0.95, 0.99),
+    watch: tuple[str, ...] = ("0->8", "8->0"),
+) -> list[dict]:
+    """How the ``watch`` switches fare against chance on each subset of switches: from each named start (a
+    snapshot index) on, between digits the judge is at least each threshold sure of, each z counted once per
+    pair (:meth:`RunAnalysis.confident_pairs`, :func:`transition_excess`). One row per (start, threshold):
+    {"start", "step", "threshold", "cases", "significant", "strongest", "watch": {switch: row with "rank"}}."""
+    out = []
+    for name, start in starts.items():
+        for threshold in thresholds:
+            rows = transition_excess(analysis.confident_pairs(start, threshold))
+            found = {r["switch"]: r | {"rank": k + 1} for k, r in enumerate(rows) if r["switch"] in watch}
+            out.append(
+                {
+                    "start": name,
+                    "step": int(analysis.steps[start]),
+                    "threshold": threshold,
+                    "cases": sum(r["observed"] for r in rows),
+                    "pairs": len(rows),
+                    "significant": len(over_represented(rows)),
+                    "strongest": rows[0] if rows else None,
+                    "watch": found,
+                }
+            )
+    return out
 
 
 def analyze_run(run: Run | str | os.PathLike, judge: Judge | None = None, ema: bool = False) -> RunAnalysis:

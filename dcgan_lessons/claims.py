@@ -145,18 +145,23 @@ def over_represented(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["significant"] and r["ratio"] > 1]
 
 
-def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+def _pair(switch: str) -> str:
+    return switch.replace("->", " -> ")
+
+
+def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0"), unit: str = "switches") -> str:
     """The switches over-represented against chance (:func:`dcgan_lessons.analysis.transition_excess`),
-    and where the ``watch`` switches stand."""
+    and where the ``watch`` switches stand; ``unit`` names what the matrix counted ("switches", or "z"
+    when each z counts once per pair)."""
     if not rows:
         return "No z switched digit, so no switch can be over-represented."
     strong = over_represented(rows)
     named = ", ".join(
-        f"{r['switch']} ({r['ratio']:.1f}x, {r['observed']} against {r['expected']:.0f})" for r in strong[:6]
+        f"{r['switch']} ({r['ratio']:.1f}x, {r['observed']} against {r['expected']:.1f})" for r in strong[:6]
     )
     lines = [
-        f"{len(strong)} of the {len(rows)} possible switches happen significantly more often than chance"
-        + (f"; the strongest: {named}." if strong else ".")
+        f"{len(strong)} of the {len(rows)} possible switches happen significantly more often than chance (Holm-"
+        f"adjusted p < 0.05 over the {len(rows)} pairs)" + (f"; the strongest: {named}." if strong else ".")
     ]
     by_name = {r["switch"]: r for r in rows}
     for key in watch:
@@ -166,10 +171,136 @@ def switch_excess(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -
         rank = rows.index(r) + 1
         verdict = "significantly over-represented" if r in strong else "not significant"
         lines.append(
-            f"{key}: {r['observed']} switches against {r['expected']:.0f} expected, {r['ratio']:.2f}x chance "
-            f"(rank {rank} of {len(rows)}, p = {r['p']:.2g}): {verdict}."
+            f"{key}: {r['observed']} {unit} against {r['expected']:.1f} expected, {r['ratio']:.2f}x chance "
+            f"(rank {rank} of {len(rows)}, p = {r['p']:.2g}, Holm-adjusted {r['p_holm']:.2g}): {verdict}."
         )
     return " ".join(lines)
+
+
+def is_special(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+    """The answer to "is the ``watch`` switch special?" on :func:`dcgan_lessons.analysis.transition_excess`
+    rows: above chance or not, significant after Holm's correction or not, and how many pairs beat it."""
+    by_name = {r["switch"]: r for r in rows}
+    watched = [by_name[k] for k in watch if k in by_name]
+    if not watched:
+        return f"No {' or '.join(_pair(k) for k in watch)} switch could happen here: nothing to compare."
+    strong = over_represented(rows)
+    above = [r for r in watched if r["ratio"] > 1]
+    significant = [r for r in watched if r in strong]
+
+    def subject(group: list[dict]) -> str:
+        if group == watched:
+            return "both" if len(watched) > 1 else "it"
+        return " and ".join(_pair(r["switch"]) for r in group)
+
+    def verb(group: list[dict]) -> str:
+        return "happen" if len(group) > 1 else "happens"
+
+    holm = f"after Holm's correction for the {len(rows)} pairs tested"
+    if not above:
+        lean = f"{subject(watched)} {verb(watched)} no more often than chance"
+    elif significant == above:
+        lean = f"{subject(above)} {verb(above)} significantly more often than chance, {holm}"
+    else:
+        lean = f"{subject(above)} {verb(above)} more often than chance, " + (
+            f"but only {subject(significant)} significantly so {holm}"
+            if significant
+            else f"but not significantly once the {len(rows)} pairs tested are allowed for (Holm-adjusted p "
+            f"{min(r['p_holm'] for r in above):.2g} at best)"
+        )
+    names = " and ".join(f"{_pair(r['switch'])} ({r['ratio']:.1f}x chance)" for r in watched)
+    best = max(r["ratio"] for r in watched)
+    ahead = [r for r in rows if r["ratio"] > best]
+    place = f"{len(ahead)} of the {len(rows)} pairs are" if ahead else "no pair is"
+    shown = ", ".join(f"{_pair(r['switch'])} ({r['ratio']:.1f}x)" for r in strong[:8])
+    if not strong:
+        tail = "; no pair is significant"
+    elif len(strong) == 1:
+        tail = f"; the only significant pair: {shown}"
+    else:
+        tail = f"; the {len(strong)} significant pairs: {shown}" + (
+            f" and {len(strong) - 8} more" if len(strong) > 8 else ""
+        )
+    return f"{names}: {lean}. {'Not the strongest' if ahead else 'The strongest'}: {place} further above chance{tail}."
+
+
+def permutation_check(rows: list[dict], permuted: dict, rounds: int, watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+    """What a permutation test (:func:`dcgan_lessons.analysis.permutation_excess`, ``rounds`` shuffles) says
+    beside the Poisson chance model's ``rows`` on the same matrix: its significant pairs, the ``watch``
+    switches' p-values, and whether the two tests name the same significant pairs."""
+    if not permuted:
+        return "Too few cases to shuffle: no permutation test."
+    by_model = {r["switch"] for r in over_represented(rows)}
+    by_shuffle = {key for key, r in permuted.items() if r["significant"]}
+    cases = sum(r["observed"] for r in rows)
+    watched = ", ".join(
+        f"{_pair(key)} p = {permuted[key]['p']:.2g} (Holm-adjusted {permuted[key]['p_holm']:.2g})"
+        for key in watch
+        if key in permuted
+    )
+    if by_shuffle == by_model:
+        agree = "the same significant pairs as the chance model above"
+    else:
+        only = lambda pairs: ", ".join(sorted(_pair(key) for key in pairs)) or "none"  # noqa: E731
+        agree = (
+            f"not the chance model's significant pairs: only by permutation {only(by_shuffle - by_model)}, only by "
+            f"the chance model {only(by_model - by_shuffle)}"
+        )
+    floor = len(permuted) / (rounds + 1)
+    if floor >= 0.05:
+        agree += (
+            f" ({rounds:,} rounds are too few for any pair to pass: the smallest p they can give, 1/{rounds + 1:,}, "
+            f"times {len(permuted)} is {floor:.2g})"
+        )
+    return (
+        f"A permutation test that keeps every row and column total (the targets of the {cases} cases shuffled among "
+        f"them, never onto their own digit, {rounds:,} rounds) finds {len(by_shuffle)} pairs significant after Holm's "
+        f"correction: {agree}; {watched}."
+    )
+
+
+def excess_table(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
+    """A Markdown table of :func:`dcgan_lessons.analysis.excess_by_subset`: per subset of switches, the
+    ``watch`` switches' ratio to chance, Holm-adjusted p and rank, and the strongest pair."""
+    head = "| from | judge sure (p ≥) | cases (z per pair) | significant pairs | strongest | " + " | ".join(
+        f"{_pair(k)}: z / expected, ratio, Holm p, rank" for k in watch
+    )
+    lines = [head + " |", "|" + "---|" * (5 + len(watch))]
+    for row in rows:
+        top = row["strongest"]
+        cells = [
+            row["start"] + f" (step {row['step']:,})",
+            f"{row['threshold']:g}",
+            str(row["cases"]),
+            f"{row['significant']} of {row['pairs']}",
+            "n/a" if top is None else f"{_pair(top['switch'])} {top['ratio']:.1f}x",
+        ]
+        for key in watch:
+            r = row["watch"].get(key)
+            cells.append(
+                "n/a"
+                if r is None
+                else f"{r['observed']} / {r['expected']:.1f}, {r['ratio']:.2f}x, {r['p_holm']:.2g}, {r['rank']}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def excess_robustness(rows: list[dict], watch: str = "0->8") -> str:
+    """Over every subset of :func:`dcgan_lessons.analysis.excess_by_subset`, the range of the ``watch``
+    switch's ratio to chance and rank, and in how many subsets it is significant after Holm's correction."""
+    found = [(row, row["watch"][watch]) for row in rows if watch in row["watch"]]
+    if not found:
+        return f"No {_pair(watch)} switch in any of the {len(rows)} subsets."
+    ratios = [r["ratio"] for _, r in found]
+    ranks = [r["rank"] for _, r in found]
+    above = sum(ratio > 1 for ratio in ratios)
+    significant = len(over_represented([r for _, r in found]))
+    return (
+        f"Over the {len(rows)} subsets, {_pair(watch)} is {_span(ratios, '.2f')}x chance, above it in {above} of "
+        f"{len(found)}, ranked {_span(ranks, 'd')} of the pairs, and significant after Holm's correction in "
+        f"{significant or 'none'}{'' if not significant else f' of {len(found)}'}."
+    )
 
 
 def later_worse(rows: list[dict], measure: str, higher_is_better: bool) -> dict:
@@ -732,6 +863,7 @@ def early_switches(
         return f"{when} no {source} -> {target} switch happened."
     unsure = np.minimum(confidence[t, z], confidence[t + 1, z]) < threshold
     return (
-        f"{when} {len(t)} {source} -> {target} switches happened; in {unsure.sum()} of them "
-        f"({unsure.mean():.0%}) the judge was unsure (p < {threshold}) of the {source} or of the {target}."
+        f"{when} {len(t)} {source} -> {target} {'switch' if len(t) == 1 else 'switches'} happened; the judge was "
+        f"unsure (p < {threshold}) of the {source} or of the {target} in {unsure.sum()} of {len(t)} "
+        f"({unsure.mean():.0%})."
     )

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import dcgan_lessons as dl
 from dcgan_lessons import analysis as an
@@ -257,3 +258,94 @@ def test_transition_excess_finds_the_planted_pair_against_chance():
     uniform = an.transition_excess(np.full((10, 10), 7))
     assert all(r["ratio"] == pytest.approx(1.0) and not r["significant"] for r in uniform)
     assert an.transition_excess(np.eye(10, dtype=int) * 9) == []  # nothing switched
+
+
+def test_settled_means_every_later_snapshot_has_all_ten_digits_near_real_ones():
+    modes, frechet = [1, 10, 10, 9, 10, 10], [300.0, 40.0, 9.0, 8.0, 9.0, 6.0]
+    assert an.settled_index(modes, frechet) == 4  # after the snapshot that lost a digit
+    assert an.settled_index(modes, frechet, max_frechet=8.5) == 5
+    assert an.settled_index(modes, frechet, max_frechet=5.0) is None  # never that close
+    assert an.settled_index([10, 10], [5.0, 5.0]) == 0 and an.settled_index([10, 9], [5.0, 5.0]) is None
+
+
+def test_holm_multiplies_the_kth_smallest_p_by_m_minus_k_plus_1_and_keeps_order():
+    # sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 -> raised to 0.06
+    assert an.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert an.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+
+
+def test_a_pair_that_passes_p_005_alone_fails_holms_correction_for_90_pairs():
+    matrix = np.full((10, 10), 10)
+    np.fill_diagonal(matrix, 0)
+    matrix[1, 2] = 24  # p about 0.002 alone, about 0.18 after multiplying by ~89
+    matrix[0, 8] = 60
+    rows = {r["switch"]: r for r in an.transition_excess(matrix)}
+    assert rows["1->2"]["p"] < 0.005 and rows["1->2"]["p_holm"] > 0.05 and not rows["1->2"]["significant"]
+    assert rows["0->8"]["p_holm"] < 1e-6 and rows["0->8"]["significant"]
+    assert sorted(r["p_holm"] for r in rows.values())[0] == pytest.approx(min(1, 90 * rows["0->8"]["p"]))
+
+
+def flip_flop_run(flips: int = 40, per_pair: int = 3) -> an.RunAnalysis:
+    """``per_pair`` z for each of the 90 ordered pairs switch i -> j once; z 270 flips 0 -> 8 -> 0 ... ``flips``
+    times; z 271 switches 0 -> 8 between digits the judge is unsure of. Every other digit is sure (p = 1)."""
+    steps = np.arange(flips + 1) * 100
+    pairs = [(i, j) for i in range(10) for j in range(10) if i != j] * per_pair
+    labels = np.zeros((len(steps), len(pairs) + 2), dtype=np.int64)
+    for k, (i, j) in enumerate(pairs):
+        labels[:, k] = np.where(np.arange(len(steps)) <= k % flips, i, j)
+    labels[:, -2] = np.where(np.arange(len(steps)) % 2 == 0, 0, 8)
+    labels[:, -1] = np.where(np.arange(len(steps)) < 5, 0, 8)
+    confidence = np.ones(labels.shape)
+    confidence[5, -1] = 0.6
+    snapshots = [{"modes": 10, "frechet": 5.0}] * len(steps)
+    return an.RunAnalysis(Path("made by hand"), steps, None, labels, confidence, snapshots)
+
+
+def test_a_z_that_flips_back_and_forth_counts_once_per_pair():
+    lab = flip_flop_run()
+    pairs = lab.confident_pairs()
+    expected = 3 * (np.ones((10, 10), dtype=np.int64) - np.eye(10, dtype=np.int64))
+    expected[0, 8] += 1  # z 270 once each way; z 271 is unsure at its switch and left out
+    expected[8, 0] += 1
+    assert pairs.tolist() == expected.tolist()
+    assert lab.confident_pairs(threshold=0.5)[0, 8] == 5  # a lenient judge counts z 271 too
+    # counted per event, the flip-flopper alone makes 0 -> 8 look significant; counted per z it is not
+    events = lab.matrices.sum(axis=0)
+    assert events[0, 8] == 3 + 20 + 1 and events[8, 0] == 3 + 20
+    assert {r["switch"]: r for r in an.transition_excess(events)}["0->8"]["significant"]
+    assert not any(r["significant"] for r in an.transition_excess(pairs))
+
+
+def test_excess_by_subset_asks_the_same_question_from_each_start_and_threshold():
+    lab = flip_flop_run()
+    rows = an.excess_by_subset(lab, {"all": 0, "late": 30}, thresholds=(0.0, 0.9))
+    assert [(r["start"], r["step"], r["threshold"]) for r in rows] == [
+        ("all", 0, 0.0),
+        ("all", 0, 0.9),
+        ("late", 3000, 0.0),
+        ("late", 3000, 0.9),
+    ]
+    assert [r["watch"]["0->8"]["observed"] for r in rows[:2]] == [5, 4]  # z 271 only with the lenient judge
+    assert rows[0]["cases"] == 273 and rows[0]["pairs"] == 90 and rows[0]["significant"] == 0
+    late = rows[3]  # from step 3000 on: the 60 z that switch at k % 40 >= 30, and z 270 both ways
+    assert late["cases"] == 62 and late["watch"]["0->8"]["observed"] == 1
+    assert an.formed_starts(lab) == {
+        "first all ten": 0,
+        "formed for good": 0,
+        "second half": 20,
+        "Frechet ≤ 7 for good": 0,
+    }
+
+
+def test_the_permutation_test_finds_the_planted_pair_and_nothing_in_a_uniform_table():
+    matrix = np.full((10, 10), 4)
+    np.fill_diagonal(matrix, 0)
+    matrix[0, 8] = 30
+    permuted = an.permutation_excess(matrix, rounds=2000)
+    assert len(permuted) == 90 and permuted["0->8"]["p"] == pytest.approx(1 / 2001)
+    assert permuted["0->8"]["significant"] and [k for k, r in permuted.items() if r["significant"]] == ["0->8"]
+    assert permuted["8->0"]["p"] > 0.5  # row 0 and column 8 are taken up by 0 -> 8: the rest is below chance
+    uniform = an.permutation_excess(np.full((10, 10), 4), rounds=500)
+    assert not any(r["significant"] for r in uniform.values())
+    assert 0.3 < np.median([r["p"] for r in uniform.values()]) < 0.9  # exact ties at the observed count: p leans high
+    assert an.permutation_excess(np.eye(10, dtype=int)) == {}  # nothing switched

@@ -120,6 +120,68 @@ def test_over_represented_switches_are_named_and_the_watched_one_judged():
     plain = claims.switch_excess(an.transition_excess(np.full((10, 10), 10)))
     assert plain.startswith("0 of the 90") and "0->8: 10 switches" in plain and "not significant" in plain
     assert claims.switch_excess([]).startswith("No z switched")
+    assert "0->8: 60 z against" in claims.switch_excess(an.transition_excess(matrix), unit="z")
+
+
+def planted(**cells: int) -> list[dict]:
+    """transition_excess of 10 switches for every pair but the ``cells`` given as ``i_j=count``."""
+    matrix = np.full((10, 10), 10)
+    np.fill_diagonal(matrix, 500)
+    for key, count in cells.items():
+        i, j = map(int, key.strip("_").split("_"))
+        matrix[i, j] = count
+    return an.transition_excess(matrix)
+
+
+def test_is_special_says_above_chance_significance_after_holm_and_the_pairs_ahead():
+    strongest = claims.is_special(planted(_0_8=60, _8_0=60))
+    assert strongest.startswith("0 -> 8 (2.5x chance) and 8 -> 0 (2.5x chance): both happen significantly more often")
+    assert "The strongest: no pair is further above chance; the 2 significant pairs: 0 -> 8" in strongest
+    one_way = claims.is_special(planted(_0_8=60))
+    assert "(0.9x chance): 0 -> 8 happens significantly more often than chance" in one_way
+    assert "the only significant pair: 0 -> 8" in one_way
+    weak = claims.is_special(planted(_4_9=60, _9_4=60, _0_8=20, _8_0=14))
+    assert "both happen more often than chance, but not significantly once the 90 pairs tested" in weak
+    assert "Not the strongest: 2 of the 90 pairs are further above chance; the 2 significant pairs: 4 -> 9" in weak
+    assert "it happens no more often than chance" in claims.is_special(planted(_0_8=3), watch=("0->8",))
+    assert "no pair is significant" in claims.is_special(planted())
+    assert claims.is_special([]).startswith("No 0 -> 8 or 8 -> 0 switch could happen here")
+
+
+def test_the_subset_table_and_its_summary_follow_the_rows():
+    rows = [
+        {
+            "start": name,
+            "step": step,
+            "threshold": 0.9,
+            "cases": 100,
+            "pairs": 90,
+            "significant": 1,
+            "strongest": {"switch": "6->0", "ratio": 4.5},
+            "watch": {
+                "0->8": {
+                    "observed": n,
+                    "expected": 4.0,
+                    "ratio": n / 4,
+                    "p_holm": p,
+                    "significant": p < 0.05,
+                    "rank": rank,
+                }
+            },
+        }
+        for name, step, n, p, rank in (("early", 900, 3, 1.0, 40), ("late", 30000, 12, 0.01, 1))
+    ]
+    table = claims.excess_table(rows, watch=("0->8",)).splitlines()
+    assert (
+        len(table) == 4
+        and table[3] == "| late (step 30,000) | 0.9 | 100 | 1 of 90 | 6 -> 0 4.5x | 12 / 4.0, 3.00x, 0.01, 1 |"
+    )
+    summary = claims.excess_robustness(rows, "0->8")
+    assert summary == (
+        "Over the 2 subsets, 0 -> 8 is 0.75 to 3.00x chance, above it in 1 of 2, ranked 1 to 40 of the pairs, and "
+        "significant after Holm's correction in 1 of 2."
+    )
+    assert claims.excess_robustness(rows, "8->0") == "No 8 -> 0 switch in any of the 2 subsets."
 
 
 def test_losses_and_quality_are_ranked_against_each_other_and_against_time():
@@ -150,8 +212,10 @@ def test_early_switches_count_the_ones_the_judge_was_unsure_of():
     confidence = np.array([[0.5, 0.95, 0.9, 1], [0.95, 0.95, 0.9, 1], [0.99, 0.9, 0.3, 1], [1, 1, 1, 1]])
     # before snapshot 2: z0 (p 0.5 -> 0.95, unsure), z1 (sure at both ends), z2 (0.9 -> 0.3, unsure)
     sentence = claims.early_switches(labels, confidence, 2, (0, 8), 0.9)
-    assert "3 0 -> 8 switches happened; in 2 of them (67%) the judge was unsure" in sentence
-    assert "2 0 -> 8 switches happened; in 1 of them (50%)" in claims.early_switches(labels, confidence, 1, (0, 8), 0.9)
+    assert "3 0 -> 8 switches happened; the judge was unsure (p < 0.9) of the 0 or of the 8 in 2 of 3 (67%)" in sentence
+    one = claims.early_switches(labels, confidence, 1, (0, 8), 0.9)
+    assert "2 0 -> 8 switches happened; the judge was unsure (p < 0.9) of the 0 or of the 8 in 1 of 2 (50%)" in one
+    assert "1 8 -> 0 switch happened;" in claims.early_switches(labels, confidence, 3, (8, 0), 0.9)
     assert "no 8 -> 0 switch" in claims.early_switches(labels, confidence, 2, (8, 0), 0.9)
     assert "never formed" in claims.early_switches(labels, confidence, None, (0, 8), 0.9)
 
@@ -186,22 +250,13 @@ def luck_of_the_best(rows: list[dict], frechet: dict) -> list[str]:
 
 
 def test_the_readme_states_what_the_reference_run_shows(committed_epochs):
-    """The README's sentences about the reference run are the ones the data give (computed here)."""
+    """The README's sentences about the reference run's epochs are the ones the data give (computed here; the
+    switching ones in tests/test_reference_run.py)."""
     readme = " ".join((ROOT / "README.md").read_text().split())
-    result = json.loads((REFERENCE / "analysis" / "analysis.json").read_text())
-    matrices = np.array([t["matrix"] for t in result["transitions"]])
-    formed = an.formed_index([s["modes"] for s in result["snapshots"]])
-    excess = {r["switch"]: r for r in an.transition_excess(matrices[formed:].sum(axis=0))}
     frechet = claims.later_worse(committed_epochs, "frechet", higher_is_better=False)
     mid = committed_epochs[len(committed_epochs) // 2]
     last = committed_epochs[-1]
-    strong = claims.over_represented(list(excess.values()))
-    zero_eight = excess["0->8"]
     phrases = [
-        f"0 -> 8 is {zero_eight['ratio']:.1f}x chance (p = {zero_eight['p']:.2g}, "
-        + ("significant" if zero_eight["significant"] else "not significant"),
-        f"the strongest of the {len(strong)} switches far above chance",
-        *(f"{r['switch'].replace('->', ' -> ')} {r['ratio']:.1f}x" for r in strong[:4]),
         f"Frechet distance fell from {committed_epochs[0]['frechet']:.1f} after epoch 1 to {mid['frechet']:.1f} "
         f"after epoch {mid['epoch']} and {last['frechet']:.1f} after epoch {last['epoch']}",
         f"the final generator's distance spreads by {last['frechet_sd']:.2f} (sd)",
@@ -514,3 +569,19 @@ def test_the_committed_first_row_sweep_shows_one_epoch_is_no_yardstick():
     assert max(tutorial) < min(report)  # the data the sentence reads as "every ... scores above every ..."
     assert "Every report_every_step run scores above every tutorial run" in sentence
     assert f"classifier score {min(tutorial):.2f} to {max(tutorial):.2f}" in sentence
+
+
+def test_the_permutation_check_says_whether_both_tests_name_the_same_pairs():
+    rows = planted(_4_9=60, _0_8=20)
+    shuffled = {r["switch"]: {"p": 0.5, "p_holm": 1.0, "significant": False} for r in rows}
+    shuffled["4->9"] = {"p": 1 / 5001, "p_holm": 90 / 5001, "significant": True}
+    same = claims.permutation_check(rows, shuffled, 5000)
+    assert "finds 1 pairs significant after Holm's correction: the same significant pairs as the chance model" in same
+    assert "0 -> 8 p = 0.5 (Holm-adjusted 1)" in same and "too few" not in same
+    shuffled["0->8"] = {"p": 1 / 5001, "p_holm": 89 / 5001, "significant": True}
+    differ = claims.permutation_check(rows, shuffled, 5000)
+    assert (
+        "not the chance model's significant pairs: only by permutation 0 -> 8, only by the chance model none" in differ
+    )
+    assert "500 rounds are too few for any pair to pass" in claims.permutation_check(rows, shuffled, 500)
+    assert claims.permutation_check(rows, {}, 500).startswith("Too few cases")
