@@ -440,8 +440,9 @@ def summary(result: dict, reference: dict | None = None) -> str:
     ]
     if reference:
         lines.append(
-            f"Real test digits (N={reference['n']}): {reference['modes']}/10 modes, score {reference['score']:.2f}, "
-            f"Frechet {reference['frechet']:.2f}, confidence {reference['confidence']:.3f}."
+            f"One held-out set of real test digits (N={reference['n']}): {reference['modes']}/10 modes, "
+            f"score {reference['score']:.2f}, Frechet {reference['frechet']:.2f}, "
+            f"confidence {reference['confidence']:.3f}."
         )
     lines.append("Digits drawn (%): " + " ".join(f"{d}:{100 * h:.0f}" for d, h in enumerate(final["hist"])))
     transitions = result["transitions"]
