@@ -20,6 +20,15 @@ PRESETS: dict[str, dict] = {
 }
 
 
+class SettingsError(ValueError):
+    """Settings that cannot make a run; the message names each bad setting and what it may be."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython (and so papermill) shows this instead of a traceback, whose context would be the whole call,
+        # often pointing at another parameter than the bad one.
+        return [f"SettingsError: {self}"]
+
+
 def setting(default, help: str, flag: str | None = None, choices=None):
     """A field of :class:`TrainConfig` with what the command line says about it (one place for both)."""
     return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "choices": choices})
@@ -85,7 +94,7 @@ class TrainConfig:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             problems.append(f"seed must be a whole number of at least 0, got {self.seed!r}")
         if problems:  # the range checks below need finite numbers
-            raise ValueError("; ".join(problems))
+            raise SettingsError("; ".join(problems))
         if not self.lr > 0:
             problems.append(f"lr must be positive, got {self.lr!r}")
         if self.d_lr is not None and not self.d_lr > 0:
@@ -107,7 +116,7 @@ class TrainConfig:
         if self.preset not in PRESETS:
             problems.append(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SettingsError("; ".join(problems))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -116,11 +125,11 @@ class TrainConfig:
 def make_config(preset: str = "report", **overrides) -> TrainConfig:
     """A config from a named preset, then explicit overrides (None means: keep the preset's)."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
     return TrainConfig(preset=preset, **values)
 
@@ -143,11 +152,11 @@ def config_to_resume(stored: dict, **changes) -> TrainConfig:
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     base = {k: v for k, v in stored.items() if k in known}  # a setting newer than the run keeps its default
     differ = setting_differences(base, {k: v for k, v in changes.items() if v is not None})
     if differ:
-        raise ValueError(
+        raise SettingsError(
             f"the run holds other settings ({'; '.join(differ)}); resume it with its own settings "
             f"(leave these out), or start a new run"
         )

@@ -109,6 +109,23 @@ def test_notebook_08_reads_the_sweeps_its_parameters_name(tmp_path):
     assert "no judged run of report_every_step here" in shown
 
 
+def test_a_bad_papermill_parameter_is_one_line_that_names_it(tmp_path):
+    """epochs -1 fails in the config cell with the settings' own message, not a traceback whose context
+    is the whole make_config call (it used to point at the lr line)."""
+    with pytest.raises(pm.PapermillExecutionError) as failed:
+        pm.execute_notebook(
+            ROOT / "notebooks" / "05_training.ipynb",
+            tmp_path / "out.ipynb",
+            parameters={"epochs": -1, "run_dir": str(tmp_path / "run")},
+            cwd=ROOT / "notebooks",
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    shown = "\n".join(failed.value.traceback)
+    assert failed.value.ename == "SettingsError" and "epochs must be a whole number of at least 1, got -1" in shown
+    assert "lr" not in shown and len(failed.value.traceback) == 1
+
+
 def test_the_training_notebooks_parameters_reach_make_config():
     """Every TrainConfig setting in notebook 05's parameters cell is passed on, under its own name."""
     import ast
