@@ -1,14 +1,17 @@
 """The generator's debiased average (``ema_debiased``): an exact weighted mean of the steps taken, batch
 normalization's statistics included, that resumes exactly."""
 
+import json
+
 import dcgan_lessons as dl
 from dcgan_lessons.training import GeneratorAverage
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
-from tests.conftest import QUICK, SLICE
+from tests.conftest import QUICK, ROOT, SLICE
 
 
 def small_generator() -> keras.Model:
@@ -109,8 +112,29 @@ def test_findings_say_what_the_paired_tests_say():
     assert "switch rate between confident digits: raw 4.5%, averaged 0.1%, lower (Holm p" in text
     assert "Frechet distance: raw 20.00, averaged 20.07, no difference beyond the seeds' noise" in text
     assert "its start: raw 11.0%, averaged 11.0%, equal in every seed" in text  # equal by design
-    assert "switches less between close snapshots, which its slowness alone would give" in text
-    assert "moves only 12% of the way" in text and text.endswith("its quality is not worse beyond the seeds' noise.")
+    assert "switches less between close snapshots (between two snapshots it moves only 12% of the way" in text
+    assert "cannot say that it drifts less" in text and text.endswith(
+        "its quality is not worse beyond the seeds' noise."
+    )
 
     mixed = findings(made_up_result([0.040, 0.01, 0.050], [0.041, 0.02, 0.030], [5.0, 6.0, 5.5]))
     assert "cannot say that the averaged generator switches less" in mixed and mixed.endswith("its quality is worse.")
+
+
+def test_the_committed_experiment_is_what_notebook_08_and_the_readme_say():
+    """The README's findings are those the committed raw_vs_average.json gives; 08 names its figure's data."""
+    from dcgan_lessons.averaging import findings, load
+
+    result, _ = load(ROOT / "sweeps" / "averaging")
+    assert [row["seed"] for row in result["runs"]] == [0, 1, 2] and result["runs"][0]["window"] == [3750, 5625]
+    assert all(row["decay"] == 0.999 for row in result["runs"])
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert " ".join(findings(result).split()) in readme
+    rows = json.loads((ROOT / "sweeps" / "averaging" / "results.json").read_text())
+    total = sum(row["seconds"] for row in rows) / 60
+    assert f"The {len(rows)} runs took {total:.0f} minutes of training in all" in readme
+    notebook = nbformat.read(ROOT / "notebooks" / "08_taming_the_switch.ipynb", as_version=4)
+    shown = " ".join(
+        output.get("data", {}).get("text/markdown", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+    assert " ".join(findings(result).split()) in " ".join(shown.split())

@@ -99,6 +99,7 @@ DRAWN_FROM = {
         )
     },
     "06_losses_vs_report": "reference-run/history.json",
+    "08_raw_vs_average": "sweeps/averaging/raw_vs_average.json",
 }
 
 

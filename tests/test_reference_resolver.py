@@ -87,3 +87,13 @@ def test_the_first_row_sweep_is_found_beside_the_stabiliser_sweep(elsewhere, tmp
     monkeypatch.setenv(reference.SWEEP_VARIABLE, str(near))
     (near.parent / "first_row" / "results.json").unlink()
     assert reference.first_row_sweep().resolve() == (ROOT / "sweeps" / "first_row").resolve()
+
+
+def test_the_averaging_sweep_is_found_beside_the_stabiliser_sweep(monkeypatch):
+    monkeypatch.delenv(reference.SWEEP_VARIABLE, raising=False)
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert reference.averaging_sweep().resolve() == (ROOT / "sweeps" / "averaging").resolve()
+    monkeypatch.setattr(reference, "AVERAGING_FOLDER", "no_such_sweep")
+    monkeypatch.setattr(reference, "INSTALLED_SWEEP", ROOT / "no-repo" / "sweeps" / "stabilisers")
+    with pytest.raises(FileNotFoundError, match=r"no averaging sweep at .*no_such_sweep; run `dcgan-lessons sweep"):
+        reference.averaging_sweep()
