@@ -33,7 +33,7 @@ from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, E
 from .exercises import get as get_exercise
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
 from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
-from .verdicts import ANSWERS_VARIABLE, IN_KERNEL, judge
+from .verdicts import ANSWERS_VARIABLE, judge
 
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
@@ -411,7 +411,7 @@ def _judged_outside(cell) -> str | None:
     back (see :mod:`dcgan_lessons.verdicts`), or None for a check cell judged by running it."""
     grade_id = _nbgrader(cell).get("grade_id")
     exercise = grade_id.removesuffix("_check") if isinstance(grade_id, str) else None
-    return exercise if exercise in EXERCISES and exercise not in IN_KERNEL else None
+    return exercise if exercise in EXERCISES else None
 
 
 def _record_cell(cell) -> list:

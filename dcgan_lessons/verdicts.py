@@ -7,7 +7,9 @@ function, what it returned on each input the check gave it, as JSON (no pickle: 
 ever executed by the grader). The grader then runs the same check in its own process (:func:`judge`) with a
 stand-in that answers each input the grader's check chooses, hidden cases included, from those recorded values:
 an input the student's function was not run on counts as not answered. Forging the data is no easier than
-writing a function that returns those values.
+writing a function that returns those values. A function that trains a GAN (``d_step``, ``g_step``) is keyed by
+the digest of the GAN's weights and hands back the weights it left, which the stand-in puts on the grader's own
+GAN; data a check measures (ex20's generator) the grader takes from its own copy of the reference run.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 ANSWERS_VARIABLE = "DCGAN_LESSONS_ANSWERS"  # the folder record() writes into, set by the grader
-# checks whose inputs are Keras models (a GAN to train, a run's generator): they cannot leave the kernel as data,
-# so these exercises are still judged by their check cell inside the student's kernel
-IN_KERNEL = frozenset({"ex11", "ex12", "ex20"})
+# data a check needs that the grader gives from its own copy instead of taking the notebook's word for it:
+# ex20 measures the reference run's generator on its fixed noise (the run every graded notebook reads)
+GRADER_DATA = {"ex20": ("generator", "noise")}
 
 
 class Unencodable(TypeError):
@@ -73,8 +75,28 @@ def decode(data):
     raise ValueError(f"not handed-back data: {str(data)[:60]}")
 
 
+def _is_gan(value) -> bool:
+    return hasattr(value, "generator") and hasattr(value, "discriminator") and hasattr(value, "train_step")
+
+
+def _players(gan) -> dict[str, list]:
+    return {"generator": gan.generator.trainable_weights, "discriminator": gan.discriminator.trainable_weights}
+
+
+def _gan_digest(gan) -> str:
+    """A GAN as a key: the SHA-256 of both players' weights, in order (the same seed builds the same GAN)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weights in _players(gan).values():
+        for weight in weights:
+            digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()
+
+
 def _key(args: tuple) -> str:
-    return json.dumps(encode(list(args)), sort_keys=True)
+    """The inputs of one call as text; a GAN (a check's tiny DCGAN) stands as the digest of its weights."""
+    return json.dumps(encode([{"gan": _gan_digest(a)} if _is_gan(a) else a for a in args]), sort_keys=True)
 
 
 class _Recorder:
@@ -91,7 +113,13 @@ class _Recorder:
             self.calls.append([key, {"raised": type(error).__name__, "message": str(error)[:500]}])
             raise
         try:
-            self.calls.append([key, {"returned": encode(result)}])
+            outcome = {"returned": encode(result)}
+            gans = [a for a in args if _is_gan(a)]  # a step that trains a GAN: the weights it left are its answer
+            if gans:
+                outcome["gan_after"] = {
+                    name: [encode(w.numpy()) for w in weights] for name, weights in _players(gans[0]).items()
+                }
+            self.calls.append([key, outcome])
         except Unencodable as error:
             self.calls.append([key, {"raised": "TypeError", "message": f"{error}: return numbers or arrays"}])
         return result
@@ -112,7 +140,7 @@ def record(exercise_id: str, answer, **data) -> None:
             ex.checker(recorder or answer, hidden=hidden, **data)
         except Exception:  # a wrong answer: the grader's own check says so
             pass
-    handed = {"data": encode(data)}
+    handed = {"data": encode({k: v for k, v in data.items() if k not in GRADER_DATA.get(exercise_id, ())})}
     handed |= {"calls": recorder.calls} if recorder else {"answer": encode(answer)}
     Path(folder, f"{exercise_id}.json").write_text(json.dumps(handed))
 
@@ -131,6 +159,14 @@ def _stand_in(calls: list):
         if outcome is None:
             raise _StudentError("it was not run on these inputs in the notebook")
         if "returned" in outcome:
+            gans = [a for a in args if _is_gan(a)]
+            if gans and "gan_after" in outcome:  # the weights the student's step left, on the grader's own GAN
+                for name, weights in _players(gans[0]).items():
+                    values = outcome["gan_after"][name]
+                    if len(values) != len(weights):
+                        raise _StudentError("the GAN it handed back has other layers")
+                    for weight, value in zip(weights, values, strict=True):
+                        weight.assign(np.asarray(decode(value), dtype=weight.dtype).reshape(weight.shape))
             return decode(outcome["returned"])
         if outcome.get("raised") == "NotImplementedError":
             raise NotImplementedError()
@@ -154,6 +190,7 @@ def judge(exercise_id: str, text: str) -> str | None:
     except (ValueError, KeyError, TypeError, RecursionError) as error:
         return f"its answer could not be read ({type(error).__name__})"
     try:
+        data |= _grader_data(exercise_id)
         for hidden in (False, True) if get(exercise_id).hidden_tests else (False,):
             verdict(exercise_id, answer, hidden=hidden, **data)
     except ExerciseError as error:
@@ -161,3 +198,14 @@ def judge(exercise_id: str, text: str) -> str | None:
     except Exception as error:  # handed-back data the check cannot use
         return f"its answer could not be checked ({type(error).__name__}: {str(error)[:100]})"
     return None
+
+
+def _grader_data(exercise_id: str) -> dict:
+    """What :data:`GRADER_DATA` says the grader gives a check itself: the reference run's generator and noise."""
+    if "generator" not in GRADER_DATA.get(exercise_id, ()):
+        return {}
+    from .reference import reference_run
+    from .runs import load_run
+
+    run = load_run(reference_run())
+    return {"generator": run.generator(), "noise": run.snapshots().noise}

@@ -14,7 +14,7 @@ from pathlib import Path
 from dcgan_lessons import classroom, sandbox
 from dcgan_lessons.cli import main
 from dcgan_lessons.exercises import EXERCISES
-from dcgan_lessons.verdicts import IN_KERNEL, decode, encode, judge
+from dcgan_lessons.verdicts import decode, encode, judge
 
 import nbformat
 import numpy as np
@@ -269,22 +269,25 @@ NOTEBOOK_DATA = {  # what a check's extra arguments are in the notebook, made up
         }
     },
     "ex22": {"values": [6.4, 6.6, 6.5]},
+    "ex20": {"generator": "the notebook's, never used: the grader measures the reference run's", "noise": None},
 }
 
 
-@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e not in IN_KERNEL])
+@pytest.mark.parametrize("exercise", list(EXERCISES))
 def test_every_exercise_judged_outside_the_kernel_passes_its_solution_and_fails_a_wrong_answer(
     exercise, tmp_path, monkeypatch
 ):
     """What record() hands back from the teacher's solution passes the grader's checks, hidden cases included;
-    a wrong answer does not. The three exercises judged in the kernel take Keras models."""
+    a wrong answer does not; the steps of ex11 and ex12 hand back the weights they left on the check's tiny GAN."""
     import dcgan_lessons as dl
     from dcgan_lessons import verdicts
 
     ex = EXERCISES[exercise]
     assert bool(ex.check_args) == (exercise in NOTEBOOK_DATA)
     monkeypatch.setenv(verdicts.ANSWERS_VARIABLE, str(tmp_path))
-    names = {"np": np, "dl": dl, "rows": [{"condition": "control", "score": 6.5}]}  # ex22's cell reads the sweep
+    import tensorflow as tf
+
+    names = {"np": np, "dl": dl, "tf": tf, "rows": [{"condition": "control", "score": 6.5}]}  # ex22 reads the sweep
     exec(ex.solution_source(), names)
     data = NOTEBOOK_DATA.get(exercise, {})
     for answer, right in ((names[ex.answer], True), ((lambda *a: None) if callable(names[ex.answer]) else None, False)):
@@ -309,3 +312,30 @@ def test_forging_the_checks_of_notebook_04_earns_nothing(tmp_path, full_mnist_di
     marks = [(m.exercise, m.points, m.max_points) for m in book.marks if m.notebook == "04_adversarial_losses"]
     assert marks == [("ex08", 0, 1), ("ex09", 0, 1), ("ex10", 0, 1)]
     assert all(": not done yet." in m.message for m in book.marks if m.notebook == "04_adversarial_losses")
+
+
+def test_a_train_step_half_is_judged_by_the_weights_it_leaves(tmp_path, monkeypatch):
+    """ex11 from handed-back data: a d_step that returns the right loss but trains nothing earns nothing, and one
+    whose handed-back weights were tampered with fails the grader's own check too."""
+    import dcgan_lessons as dl
+    from dcgan_lessons import verdicts
+    from dcgan_lessons.exercises.training import _reference_step
+
+    import tensorflow as tf
+
+    monkeypatch.setenv(verdicts.ANSWERS_VARIABLE, str(tmp_path))
+    losses = {seed: float(_reference_step(seed, batch)[4]["d_loss"]) for seed, batch in ((1, 4), (5, 3))}
+
+    def lazy(gan, real_images, noise):  # the right number, no update
+        return losses[1] if len(real_images) == 4 else losses[5]
+
+    names = {"tf": tf, "dl": dl}
+    exec(EXERCISES["ex11"].solution_source(), names)
+    for answer, passes in ((lazy, False), (names["d_step"], True)):
+        verdicts.record("ex11", answer)
+        handed = (tmp_path / "ex11.json").read_text()
+        assert (judge("ex11", handed) is None) == passes
+    tampered = json.loads(handed)
+    first = tampered["calls"][0][1]["gan_after"]["discriminator"][0]
+    first["data"][0] = first["data"][0] + 1.0  # one weight moved by hand
+    assert "update differs" in judge("ex11", json.dumps(tampered))
