@@ -1,4 +1,5 @@
-"""The command line: ``dcgan-lessons train | sample`` (also ``python -m dcgan_lessons``).
+"""The command line: ``dcgan-lessons train | sample | analyze | notebooks | lessons | assign | grade | sweep |
+sweep-report | book`` (also ``python -m dcgan_lessons``).
 
 Bad values get one clear line and exit code 2, never a traceback.
 """

@@ -1,5 +1,5 @@
-"""Training the DCGAN: the config with the report's defaults, the Keras model whose ``train_step``
-plays one round of the game, and :func:`train`, which writes everything into a run folder.
+"""Training the DCGAN: the Keras model whose ``train_step`` plays one round of the game, the generator's
+average, and :func:`train`, which writes everything into a run folder (the settings live in ``config``).
 """
 
 from __future__ import annotations
