@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .claims import over_represented
+from .claims import holm, over_represented
 from .files import write_json
 from .judge import (
     CLASSES,
@@ -71,18 +71,6 @@ def settled_index(modes: list[int], frechet: list[float], max_frechet: float = S
     good = [m == CLASSES and f is not None and f <= max_frechet for m, f in zip(modes, frechet, strict=True)]
     last_bad = max((k for k, ok in enumerate(good) if not ok), default=-1)
     return None if last_bad == len(good) - 1 else last_bad + 1
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjustment of ``p_values`` (in their order): the k-th smallest p is multiplied by
-    (m - k + 1) and made non-decreasing, so "adjusted p < alpha" keeps the chance of any false alarm among
-    the m tests below alpha."""
-    p = np.asarray(p_values, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
-    out = np.empty_like(p)
-    out[order] = adjusted
-    return out.tolist()
 
 
 def poisson_upper_tail(observed: int, expected: float) -> float:

@@ -6,6 +6,7 @@ from pathlib import Path
 import dcgan_lessons as dl
 from dcgan_lessons import analysis as an
 from dcgan_lessons import judge as jd
+from dcgan_lessons.claims import holm
 from dcgan_lessons.cli import main
 from dcgan_lessons.files import write_json, write_npz
 
@@ -270,8 +271,8 @@ def test_settled_means_every_later_snapshot_has_all_ten_digits_near_real_ones():
 
 def test_holm_multiplies_the_kth_smallest_p_by_m_minus_k_plus_1_and_keeps_order():
     # sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 -> raised to 0.06
-    assert an.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert an.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
 
 
 def test_a_pair_that_passes_p_005_alone_fails_holms_correction_for_90_pairs():
