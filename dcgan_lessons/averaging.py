@@ -32,6 +32,12 @@ def window_start(steps: np.ndarray, last_part: float) -> int:
     return int(np.searchsorted(steps, steps[-1] - round(steps[-1] * last_part)))
 
 
+def _confident_switches(labels: np.ndarray, confidence: np.ndarray, threshold: float):
+    """Per pair of consecutive snapshots and z: sure at both ends, and sure at both ends with another digit."""
+    sure = (confidence[:-1] >= threshold) & (confidence[1:] >= threshold)
+    return sure, (labels[1:] != labels[:-1]) & sure
+
+
 def judged_measures(analysis, start: int, threshold: float) -> dict:
     """One generator's measures over the snapshots from ``start`` on: how often a z the judge is sure of
     at both ends of an interval changes digit, the share of z that do so at least once (each z counted
@@ -39,8 +45,7 @@ def judged_measures(analysis, start: int, threshold: float) -> dict:
     moving generator switches less between close snapshots by construction; this asks about the drift),
     and the mean Frechet distance and classifier score over those snapshots."""
     labels, confidence = analysis.labels[start:], analysis.confidence[start:]
-    sure = (confidence[:-1] >= threshold) & (confidence[1:] >= threshold)
-    switched = (labels[1:] != labels[:-1]) & sure
+    sure, switched = _confident_switches(labels, confidence, threshold)
     ends = (confidence[0] >= threshold) & (confidence[-1] >= threshold)
     return {
         "confident_switch_rate": float(switched.sum() / max(sure.sum(), 1)),
@@ -53,8 +58,7 @@ def judged_measures(analysis, start: int, threshold: float) -> dict:
 
 def interval_rates(analysis, threshold: float) -> list[float]:
     """For each pair of consecutive snapshots, the share of z sure at both ends (``threshold``) that changed digit."""
-    sure = (analysis.confidence[:-1] >= threshold) & (analysis.confidence[1:] >= threshold)
-    switched = (analysis.labels[1:] != analysis.labels[:-1]) & sure
+    sure, switched = _confident_switches(analysis.labels, analysis.confidence, threshold)
     return (switched.sum(axis=1) / np.maximum(sure.sum(axis=1), 1)).tolist()
 
 
