@@ -19,7 +19,7 @@ import time
 import dcgan_lessons as dl  # first: TensorFlow starts quietly
 from dcgan_lessons import speed
 from dcgan_lessons.data import load_mnist, make_dataset
-from dcgan_lessons.training import build_gan
+from dcgan_lessons.gan import build_gan
 
 import keras
 import numpy as np

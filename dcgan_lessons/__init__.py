@@ -31,7 +31,7 @@ _EXPORTS = {
     "build_generator": "models",
     "Run": "runs",
     "load_run": "runs",
-    "DCGAN": "training",
+    "DCGAN": "gan",
     "sample": "training",
     "train": "training",
     "sweep": "sweeps",

@@ -41,6 +41,12 @@ def _seed(text: str) -> int:
     return value
 
 
+def _digit(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 9:
+        raise argparse.ArgumentTypeError(f"must be a digit from 0 to 9, got {text!r}")
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line that points at --help, not the whole usage."""
 
@@ -54,7 +60,9 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         meta = field.metadata
         flag = meta["flag"] or "--" + field.name.replace("_", "-")
         kwargs = {"dest": field.name, "default": None, "help": meta["help"]}
-        if meta["choices"]:
+        if meta["choices"] and meta["const"]:
+            parser.add_argument(flag, choices=meta["choices"], nargs="?", const=meta["const"], **kwargs)
+        elif meta["choices"]:
             parser.add_argument(flag, choices=meta["choices"], **kwargs)
         elif "bool" in str(field.type):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
@@ -83,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--seed", type=_seed, default=0)
     sample.add_argument("--ema", action="store_true", help="draw from the generator's average (runs with --ema)")
+    sample.add_argument(
+        "--label", type=_digit, help="the digit to draw, 0-9 (conditional runs; default: every digit in turn)"
+    )
 
     assign = sub.add_parser("assign", help="write student versions: solutions stubbed, hidden tests removed")
     assign.add_argument("src_dir", type=Path, help="folder with the teacher's notebooks")
@@ -217,7 +228,7 @@ def _sample(args: argparse.Namespace) -> int:
     with atomic_path(args.out) as tmp:  # written batch by batch: a million digits need no more memory than 1024
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(args.n, 28, 28))
         start = 0
-        for batch in iter_samples(run, args.n, args.seed, ema=args.ema):
+        for batch in iter_samples(run, args.n, args.seed, ema=args.ema, label=args.label):
             out[start : start + len(batch)] = batch
             start += len(batch)
         out.flush()

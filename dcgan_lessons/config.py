@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
+CONDITIONAL_KINDS = ("concat", "projection")  # how the discriminator reads the label (models.py)
+
 PRECISIONS = {"float32": None, "mixed_bfloat16": "mixed_bfloat16"}
 
 # Presets change only what they name; everything else keeps the report's value.
@@ -29,9 +31,10 @@ class SettingsError(ValueError):
         return [f"SettingsError: {self}"]
 
 
-def setting(default, help: str, flag: str | None = None, choices=None):
-    """A field of :class:`TrainConfig` with what the command line says about it (one place for both)."""
-    return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "choices": choices})
+def setting(default, help: str, flag: str | None = None, choices=None, const=None):
+    """A field of :class:`TrainConfig` with what the command line says about it (one place for both);
+    ``const``: what the flag given without a value means."""
+    return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "choices": choices, "const": const})
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class TrainConfig:
         False,
         "with --ema: start the average from nothing and divide by 1 - decay^t, as Adam does (the untrained G weighs "
         "nothing), and average batch normalization's statistics too (the average draws with statistics of its own)",
+    )
+    conditional: str | None = setting(
+        None,
+        "train a conditional DCGAN: both players take the digit's label; the discriminator reads it as input "
+        "channels (concat, the default) or through a projection head (Miyato & Koyama 2018)",
+        choices=CONDITIONAL_KINDS,
+        const="concat",
     )
     preset: str = setting("report", "base settings that the flags change", choices=tuple(PRESETS))
 
@@ -113,6 +123,10 @@ class TrainConfig:
             problems.append(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.g_loss not in GENERATOR_LOSSES:
             problems.append(f"unknown g_loss {self.g_loss!r}; choose one of {', '.join(GENERATOR_LOSSES)}")
+        if self.conditional is not None and self.conditional not in CONDITIONAL_KINDS:
+            problems.append(
+                f"unknown conditional {self.conditional!r}; choose one of {', '.join(CONDITIONAL_KINDS)} (or None)"
+            )
         if self.preset not in PRESETS:
             problems.append(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if problems:

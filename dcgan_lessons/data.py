@@ -205,15 +205,18 @@ def make_dataset(
     epochs: int = 1,
     first_epoch: int = 0,
     subset: int | None = None,
+    labels: np.ndarray | None = None,
 ):
     """The training pipeline: scale to [-1, 1], shuffle per epoch with a seed, batch with
     ``drop_remainder`` (every batch full), prefetch. Yields (batch, 28, 28, 1) float32 tensors
-    for epochs ``first_epoch .. epochs - 1``, one after the other."""
+    for epochs ``first_epoch .. epochs - 1``, one after the other; given the images' ``labels``, yields
+    (images, int32 labels) pairs in the same order, for a conditional GAN."""
     import tensorflow as tf
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    images = images[choose_subset(len(images), subset, seed)]
+    chosen = choose_subset(len(images), subset, seed)
+    images = images[chosen]
     steps = len(images) // batch_size
     if steps == 0:
         raise ValueError(f"{len(images)} images make no full batch of {batch_size}; use a smaller batch")
@@ -230,8 +233,11 @@ def make_dataset(
         )
         return tf.data.Dataset.from_tensor_slices(tf.ensure_shape(order, (steps, batch_size)))
 
+    digits = None if labels is None else tf.constant(np.asarray(labels)[chosen].astype(np.int32))
+
     def gather(index):
-        return (tf.cast(tf.gather(pixels, index), tf.float32) - 127.5) / 127.5
+        batch = (tf.cast(tf.gather(pixels, index), tf.float32) - 127.5) / 127.5
+        return batch if digits is None else (batch, tf.gather(digits, index))
 
     return (
         tf.data.Dataset.range(first_epoch, epochs)

@@ -13,17 +13,17 @@ import keras
 import numpy as np
 from keras import layers
 
+from .config import CONDITIONAL_KINDS
+
 WEIGHT_STDDEV = 0.02
 
 
-def dcgan_initializer(seed: int | None = None) -> keras.initializers.Initializer:
-    """N(0, 0.02): the DCGAN paper's weight initialisation."""
-    return keras.initializers.RandomNormal(mean=0.0, stddev=WEIGHT_STDDEV, seed=seed)
-
-
-def _seed(seed: int | None, offset: int) -> int | None:
-    # each layer gets its own seed, so two layers of the same shape do not start identical
-    return None if seed is None else seed * 100 + offset
+def dcgan_initializer(seed: int | None = None, layer: int = 0) -> keras.initializers.Initializer:
+    """N(0, 0.02): the DCGAN paper's weight initialisation. Each ``layer`` of a seeded model gets a seed
+    of its own, so two layers of the same shape do not start identical."""
+    return keras.initializers.RandomNormal(
+        mean=0.0, stddev=WEIGHT_STDDEV, seed=None if seed is None else seed * 100 + layer
+    )
 
 
 def build_generator(
@@ -38,7 +38,7 @@ def build_generator(
     ``dtype`` is a Keras dtype policy such as ``"mixed_bfloat16"``; the tanh output stays float32.
     """
     f0, f1, f2 = filters
-    init = lambda k: dcgan_initializer(_seed(seed, k))  # noqa: E731
+    init = lambda k: dcgan_initializer(seed, layer=k)  # noqa: E731
     conv = dict(kernel_size=5, padding="same", dtype=dtype)
     return keras.Sequential(
         [
@@ -67,14 +67,17 @@ def build_discriminator(
     dtype: str | None = None,
     input_bn: bool = True,
     spectral_norm: bool = False,
+    channels: int = 1,
+    head: bool = True,
 ) -> keras.Sequential:
     """28x28x1 -> Conv 64 (s2) -> BN -> LeakyReLU(alpha) -> Conv 128 (s2) -> BN -> LeakyReLU
     -> Flatten -> Dense 1, sigmoid: the probability that the image is a real digit.
 
     ``input_bn=False`` leaves batch normalization off the first layer, as the DCGAN paper does (the
-    report keeps it); ``spectral_norm`` wraps each weight layer in spectral normalization."""
+    report keeps it); ``spectral_norm`` wraps each weight layer in spectral normalization. ``channels``
+    and ``head=False`` (stop at Flatten) are for the conditional discriminators below."""
     f1, f2 = filters
-    init = lambda k: dcgan_initializer(_seed(seed, 50 + k))  # noqa: E731
+    init = lambda k: dcgan_initializer(seed, layer=50 + k)  # noqa: E731
     conv = dict(kernel_size=5, strides=2, padding="same", dtype=dtype)
 
     def weights(layer):
@@ -83,7 +86,7 @@ def build_discriminator(
     first_bn = [layers.BatchNormalization(dtype=dtype, name="down1_bn")] if input_bn else []
     return keras.Sequential(
         [
-            keras.Input((28, 28, 1)),
+            keras.Input((28, 28, channels)),
             weights(layers.Conv2D(f1, kernel_initializer=init(1), name="down1", **conv)),
             *first_bn,
             layers.LeakyReLU(negative_slope=alpha, dtype=dtype, name="down1_lrelu"),
@@ -91,11 +94,66 @@ def build_discriminator(
             layers.BatchNormalization(dtype=dtype, name="down2_bn"),
             layers.LeakyReLU(negative_slope=alpha, dtype=dtype, name="down2_lrelu"),
             layers.Flatten(dtype=dtype, name="flatten"),
-            weights(layers.Dense(1, kernel_initializer=init(3), dtype=dtype, name="logit")),
-            layers.Activation("sigmoid", dtype="float32", name="sigmoid"),
+            *(
+                [
+                    weights(layers.Dense(1, kernel_initializer=init(3), dtype=dtype, name="logit")),
+                    layers.Activation("sigmoid", dtype="float32", name="sigmoid"),
+                ]
+                if head
+                else []
+            ),
         ],
-        name="discriminator",
+        name="discriminator" if head else "features",
     )
+
+
+CLASSES = 10
+
+
+def build_conditional_generator(
+    latent_dim: int = 100, classes: int = CLASSES, seed: int | None = None, dtype: str | None = None
+) -> keras.Model:
+    """(z, label) -> the report's generator fed z joined to the label's one-hot code (Mirza & Osindero
+    2014): the first Dense layer learns one more 7x7x256 pattern per digit."""
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="label")
+    wanted = layers.CategoryEncoding(classes, output_mode="one_hot", name="label_one_hot")(label)
+    joined = layers.Concatenate(name="z_and_label")([z, wanted])
+    image = build_generator(latent_dim + classes, seed=seed, dtype=dtype)(joined)
+    return keras.Model([z, label], image, name="conditional_generator")
+
+
+def build_conditional_discriminator(
+    kind: str = "concat",
+    alpha: float = 0.3,
+    classes: int = CLASSES,
+    seed: int | None = None,
+    dtype: str | None = None,
+    **options,
+) -> keras.Model:
+    """(image, label) -> the probability that the image is a real digit *of that label*.
+
+    ``concat``: the label as ten constant channels beside the pixels, read by the report's discriminator
+    from its first layer on. ``projection`` (Miyato & Koyama 2018): the report's discriminator up to its
+    features h, then logit = w.h + embed(label).h, so the label asks "do these features fit this digit?"
+    at the end. ``options`` are :func:`build_discriminator`'s (input_bn, spectral_norm)."""
+    if kind not in CONDITIONAL_KINDS:
+        raise ValueError(f"unknown conditional discriminator {kind!r}; choose one of {', '.join(CONDITIONAL_KINDS)}")
+    image = keras.Input((28, 28, 1), name="image")
+    label = keras.Input((), dtype="int32", name="label")
+    if kind == "concat":
+        wanted = layers.CategoryEncoding(classes, output_mode="one_hot", name="label_one_hot")(label)
+        planes = layers.UpSampling2D(28, name="label_planes")(layers.Reshape((1, 1, classes))(wanted))
+        joined = layers.Concatenate(name="image_and_label")([image, planes])
+        prob = build_discriminator(alpha, seed=seed, dtype=dtype, channels=1 + classes, **options)(joined)
+    else:
+        features = build_discriminator(alpha, seed=seed, dtype=dtype, head=False, **options)(image)
+        logit = layers.Dense(1, kernel_initializer=dcgan_initializer(seed, layer=53), dtype=dtype, name="logit")
+        init = dcgan_initializer(seed, layer=54)
+        embed = layers.Embedding(classes, features.shape[-1], embeddings_initializer=init, name="label_embedding")
+        fit = layers.Dot(axes=1, name="projection")([embed(label), features])
+        prob = layers.Activation("sigmoid", dtype="float32", name="sigmoid")(layers.Add()([logit(features), fit]))
+    return keras.Model([image, label], prob, name="conditional_discriminator")
 
 
 def layer_table(model: keras.Model) -> list[tuple[str, str, tuple, int]]:

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
+import shutil
 import socket
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig, setting_differences
 from .data import pixels_to_uint8
+from .files import write_json, write_npz, write_with
 
 CONFIG = "config.json"
 HISTORY = "history.json"
@@ -119,6 +123,7 @@ class Snapshots:
     noise: np.ndarray
     steps: np.ndarray
     images: np.ndarray
+    labels: np.ndarray | None = None  # the digit asked of each z, in a conditional run
 
 
 class Run:
@@ -187,11 +192,12 @@ class Run:
                 images = pixels_to_uint8(images)
                 steps = data["steps"] if "steps" in data else np.arange(len(images))
                 noise = data["noise"] if "noise" in data else np.zeros((images.shape[1] if images.ndim > 1 else 0, 0))
+                labels = data["labels"] if "labels" in data else None
         except PermissionError as err:
             raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise RunError(f"{path} cannot be read ({err}); write it with numpy.savez.") from err
-        return Snapshots(noise, np.asarray(steps).astype(np.int64), images)
+        return Snapshots(noise, np.asarray(steps).astype(np.int64), images, labels)
 
     def _model(self, name: str):
         import keras
@@ -239,3 +245,212 @@ def finished_epochs(path: str | os.PathLike) -> int:
 def load_run(path: str | os.PathLike) -> Run:
     """Open a run folder written by :func:`dcgan_lessons.train`; fails clearly on anything else."""
     return Run(path)
+
+
+# Writing a run: the checkpoint is the commit, every other file is derived from it.
+
+
+@dataclass
+class Record:
+    """What a run has recorded so far, besides the models: saved in every checkpoint."""
+
+    history: dict
+    noise: np.ndarray
+    snapshot_steps: list[int]
+    snapshot_images: list[np.ndarray]
+    snapshot_images_ema: list[np.ndarray] = field(default_factory=list)  # the averaged generator's, with --ema
+    labels: np.ndarray | None = None  # the digit asked of each fixed z, in a conditional run
+
+
+def save_checkpoint(run_dir: Path, gan, record: Record, epochs_done: int, average=None) -> None:
+    """The whole training state after ``epochs_done`` epochs in one atomically written file: the
+    moment the epoch counts as finished. Every other file of the run folder can be rebuilt from it."""
+    arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(gan.training_state())}
+    if average:
+        arrays |= {f"ema{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(average.state())}
+        arrays["snapshot_images_ema"] = np.stack(record.snapshot_images_ema)
+    if record.labels is not None:
+        arrays["labels"] = record.labels
+    write_npz(
+        checkpoint_path(run_dir, epochs_done),
+        epochs_done=np.int64(epochs_done),
+        history=np.array(json.dumps(record.history, allow_nan=False)),
+        noise=record.noise,
+        snapshot_steps=np.asarray(record.snapshot_steps, dtype=np.int64),
+        snapshot_images=np.stack(record.snapshot_images),
+        **arrays,
+    )
+
+
+def load_checkpoint(path: Path, gan, average=None) -> Record:
+    """Load a checkpoint into ``gan`` (a DCGAN, and the generator's average); returns what the run had recorded."""
+    state = gan.training_state()
+    try:
+        with np.load(path) as data:
+            if sum(name.startswith("v") for name in data.files) != len(state):
+                raise RunError(f"{path} does not fit this model; start over with --overwrite.")
+            for i, variable in enumerate(state):
+                variable.assign(data[f"v{i:04d}"])
+            if average:
+                for i, variable in enumerate(average.state()):
+                    name = f"ema{i:04d}"
+                    if name in data.files:  # a checkpoint made before the average kept its step count lacks it
+                        variable.assign(data[name])
+            return Record(
+                history=json.loads(str(data["history"])),
+                noise=data["noise"],
+                snapshot_steps=data["snapshot_steps"].tolist(),
+                snapshot_images=list(data["snapshot_images"]),
+                snapshot_images_ema=list(data["snapshot_images_ema"]) if average else [],
+                labels=data["labels"] if "labels" in data.files else None,
+            )
+    except PermissionError as err:
+        raise RunError(f"{path} cannot be read: permission denied; fix its permissions (chmod u+r).") from err
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise RunError(
+            f"{path} is damaged ({type(err).__name__}: {err}); delete it to resume from the checkpoint before it, "
+            f"or start over with --overwrite."
+        ) from err
+
+
+def write_run_files(run_dir: Path, gan, record: Record, epochs_done: int, average=None) -> None:
+    """The files derived from a checkpoint: snapshots, the epoch's sample grid, both models, and the
+    history last. Older checkpoints are dropped, all but the one before (in case the newest is damaged)."""
+    from PIL import Image
+
+    from .plots import tile
+
+    averaged = {"images_ema": np.stack(record.snapshot_images_ema)} if average else {}
+    asked = {} if record.labels is None else {"labels": record.labels}
+    write_npz(
+        run_dir / SNAPSHOTS,
+        noise=record.noise,
+        steps=np.asarray(record.snapshot_steps, dtype=np.int64),
+        images=np.stack(record.snapshot_images),
+        **averaged,
+        **asked,
+    )
+    grid = tile(record.snapshot_images[-1][:100], columns=10)
+    write_with(run_dir / SAMPLES / f"epoch_{epochs_done:03d}.png", Image.fromarray(grid).save)
+    if average:
+        write_with(run_dir / GENERATOR_EMA, average.model.save)
+    write_with(run_dir / GENERATOR, gan.generator.save)
+    write_with(run_dir / DISCRIMINATOR, gan.discriminator.save)
+    write_json(run_dir / HISTORY, record.history)
+    for epoch, path in checkpoints(run_dir).items():
+        if epoch < epochs_done - 1:
+            path.unlink(missing_ok=True)
+
+
+def versions() -> dict:
+    """The versions that made a run (config.json records them)."""
+    import keras
+    import tensorflow as tf
+
+    from . import __version__
+
+    return {
+        "dcgan_lessons": __version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def threads() -> dict:
+    """TensorFlow's thread counts (set in code, else by TF_NUM_*_THREADS, else one per core): they set the order
+    of floating-point sums, so a seed repeats bit for bit only on the same counts."""
+    import tensorflow as tf
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threading = tf.config.threading
+    return {
+        "cores": cores,
+        "intra_op": threading.get_intra_op_parallelism_threads()
+        or int(os.environ.get("TF_NUM_INTRAOP_THREADS", cores)),
+        "inter_op": threading.get_inter_op_parallelism_threads()
+        or int(os.environ.get("TF_NUM_INTEROP_THREADS", cores)),
+    }
+
+
+PREVIOUS = ".previous"  # an overwritten run waits here until the new one has finished an epoch
+
+
+def _is_run(run_dir: Path) -> bool:
+    """A folder this package wrote: its config.json holds a run's settings."""
+    try:
+        return "steps_per_epoch" in load_run(run_dir).config
+    except RunError:
+        return False
+
+
+def _run_files(folder: Path) -> list[Path]:
+    return [folder / name for name in RUN_FILES if (folder / name).exists()]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _move_run(source: Path, target: Path) -> None:
+    target.mkdir(exist_ok=True)
+    for path in _run_files(source):
+        path.rename(target / path.name)
+
+
+def prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> int:
+    """Check the folder against the request and make room; returns the epochs already finished.
+
+    Nothing but a run's own files is ever moved or deleted. A run that holds finished epochs is only
+    replaced with ``overwrite``, and then set aside in ``.previous`` until the new run finishes its
+    first epoch; a folder with no finished epoch holds nothing to keep and is replaced by any new run."""
+    previous = run_dir / PREVIOUS
+    if previous.is_dir() and (not _is_run(run_dir) or load_run(run_dir).finished_epochs == 0):
+        _remove(_run_files(run_dir))  # an overwrite was killed before its first epoch: bring the old run back
+        _move_run(previous, run_dir)
+        shutil.rmtree(previous)
+    others = [p.name for p in run_dir.iterdir() if p.name not in (*RUN_FILES, LOCK, PREVIOUS)]
+    if not _is_run(run_dir):
+        if others or _run_files(run_dir):
+            raise RunError(
+                f"{run_dir} holds files that are not a run's ({', '.join(sorted(others)) or 'a damaged run'}); "
+                f"nothing there is deleted, even with --overwrite: choose a new or empty --run-dir."
+            )
+        if resume:
+            raise RunError(f"{run_dir} holds no run to resume; leave out --resume to start one.")
+        return 0
+    run = load_run(run_dir)
+    done = run.finished_epochs
+    if done == 0:
+        if resume:
+            raise RunError(f"{run_dir} has no finished epoch to resume from; leave out --resume to start over.")
+        _remove(_run_files(run_dir))
+        return 0
+    if overwrite:
+        _move_run(run_dir, previous)
+        return 0
+    if not resume:
+        raise RunError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to start over.")
+    if not checkpoints(run_dir):
+        raise RunError(f"{run_dir} has no checkpoint to resume from (only its results were kept).")
+    differ = setting_differences(run.config, config.to_dict())
+    if differ:
+        raise RunError(
+            f"{run_dir} holds a different run ({'; '.join(differ)}); resume it with its own "
+            f"settings, or pass --overwrite to start over."
+        )
+    if config.epochs < done:
+        raise RunError(f"{run_dir} has {done} finished epochs already; --epochs must be at least {done}.")
+    return done
+
+
+def undo_unfinished(run_dir: Path) -> None:
+    """After a failure: a new run with no finished epoch leaves nothing behind, and a run it was to
+    replace comes back."""
+    if _is_run(run_dir) and load_run(run_dir).finished_epochs == 0:
+        _remove(_run_files(run_dir))
+    if (run_dir / PREVIOUS).is_dir():
+        _move_run(run_dir / PREVIOUS, run_dir)
+        shutil.rmtree(run_dir / PREVIOUS)

@@ -61,14 +61,19 @@ def candidates(config: TrainConfig) -> list[tuple[str, bool]]:
 
 
 def measure(
-    config: TrainConfig, images: np.ndarray, options: list[tuple[str, bool]], steps: int = 12, warmup: int = 3
+    config: TrainConfig,
+    images: np.ndarray,
+    options: list[tuple[str, bool]],
+    steps: int = 12,
+    warmup: int = 3,
+    labels: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Images per second of each option's compiled train_step on real batches (compilation not timed)."""
     from .data import make_dataset
-    from .training import build_gan
+    from .gan import build_gan
 
     subset = config.batch_size * (steps + warmup)
-    batches = list(make_dataset(images, config.batch_size, config.seed, subset=min(subset, len(images))))
+    batches = list(make_dataset(images, config.batch_size, config.seed, subset=min(subset, len(images)), labels=labels))
     rates = {}
     for precision, xla in options:
         gan = build_gan(dataclasses.replace(config, precision=precision, xla=xla))
@@ -87,8 +92,11 @@ def measure(
     return rates
 
 
-def choose(config: TrainConfig, images: np.ndarray, total_steps: int) -> tuple[TrainConfig, dict]:
-    """The config with precision and xla settled, and the record of how (for config.json)."""
+def choose(
+    config: TrainConfig, images: np.ndarray, total_steps: int, labels: np.ndarray | None = None
+) -> tuple[TrainConfig, dict]:
+    """The config with precision and xla settled, and the record of how (for config.json); a conditional
+    run's probe needs the images' ``labels``."""
     options = candidates(config)
     if len(options) == 1:
         precision, xla = options[0]
@@ -96,7 +104,7 @@ def choose(config: TrainConfig, images: np.ndarray, total_steps: int) -> tuple[T
     flags = cpu_flags()
     record = {"cpu_bf16": sorted(flags & BF16_FLAGS)}
     if total_steps >= PROBE_MIN_STEPS:
-        rates = measure(config, images, options)
+        rates = measure(config, images, options, labels=labels)
         precision, xla = next(o for o in options if label(*o) == max(rates, key=rates.get))
         record |= {"by": "probe", "images_per_second": rates}
     else:

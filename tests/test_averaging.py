@@ -4,7 +4,7 @@ normalization's statistics included, that resumes exactly."""
 import json
 
 import dcgan_lessons as dl
-from dcgan_lessons.training import GeneratorAverage
+from dcgan_lessons.gan import GeneratorAverage
 
 import keras
 import nbformat

@@ -3,7 +3,7 @@ two learning rates, spectral normalization; each checked, recorded and resumable
 
 import dcgan_lessons as dl
 from dcgan_lessons.cli import main
-from dcgan_lessons.training import build_gan
+from dcgan_lessons.gan import build_gan
 
 import keras
 import numpy as np

@@ -72,7 +72,7 @@ def test_run_folder_contract(short_run):
 
 
 def test_the_thread_counts_that_decide_a_runs_last_bits_are_the_ones_tensorflow_uses(monkeypatch):
-    from dcgan_lessons.training import _threads
+    from dcgan_lessons.runs import threads as _threads
 
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 0)

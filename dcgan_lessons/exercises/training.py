@@ -12,8 +12,8 @@ def _tiny_gan(seed: int = 1):
     the gradient (Adam's first step is not), so a wrongly scaled loss shows in the weights."""
     import keras
 
+    from ..gan import DCGAN
     from ..models import build_discriminator, build_generator
-    from ..training import DCGAN
 
     gan = DCGAN(
         build_generator(latent_dim=8, filters=(8, 4, 2), seed=seed),
