@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import TrainConfig, make_config
+from .config import TrainConfig, help_text, make_config
 from .data import MnistError
 from .runs import RunError
 
@@ -56,17 +57,19 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field, with its help; unset flags stay None (the preset's or run's value)."""
+    types = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
         meta = field.metadata
         flag = meta["flag"] or "--" + field.name.replace("_", "-")
-        kwargs = {"dest": field.name, "default": None, "help": meta["help"]}
+        kwargs = {"dest": field.name, "default": None, "help": help_text(field)}
+        kinds = set(typing.get_args(types[field.name])) or {types[field.name]}
         if meta["choices"] and meta["const"]:
             parser.add_argument(flag, choices=meta["choices"], nargs="?", const=meta["const"], **kwargs)
         elif meta["choices"]:
             parser.add_argument(flag, choices=meta["choices"], **kwargs)
-        elif "bool" in str(field.type):
+        elif bool in kinds:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
-        elif "int" in str(field.type):
+        elif int in kinds:
             parser.add_argument(flag, type=int if field.name == "seed" else _positive_int, **kwargs)
         else:
             parser.add_argument(flag, type=float, **kwargs)
@@ -152,21 +155,15 @@ TRAIN_SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name
 
 
 def _train_config(args: argparse.Namespace):
-    """New runs: the preset, then the flags given. ``--resume``: the run's stored settings, then the flags
-    given (only --epochs may differ); without --epochs a resumed run keeps its own number of epochs."""
-    from .config import config_to_resume
-    from .runs import load_run
+    """New runs: the preset, then the flags given. ``--resume``: the run's own settings, where the flags given
+    may change only --epochs (:func:`runs.resume_config`, the rule Python's ``train`` follows too)."""
+    from .runs import load_run, resume_config
 
     given = {k: getattr(args, k) for k in TRAIN_SETTINGS}
     if not args.resume:
         return make_config(args.preset or "report", **given)
-    run = load_run(args.run_dir)
-    if args.preset is not None:
-        given["preset"] = args.preset
-    config = config_to_resume(run.config, **given)
-    done = run.finished_epochs
-    if config.epochs < done:
-        raise ValueError(f"{args.run_dir} has {done} finished epochs; --epochs must be at least {done}")
+    config = resume_config(args.run_dir, {**given, "preset": args.preset})
+    done = load_run(args.run_dir).finished_epochs
     todo = f"continuing to epoch {config.epochs}" if config.epochs > done else "nothing left to train"
     print(f"Resuming {args.run_dir}: {done} of {config.epochs} epochs done, {todo} (its own settings).", flush=True)
     return config

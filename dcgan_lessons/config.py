@@ -32,8 +32,9 @@ class SettingsError(ValueError):
 
 
 def setting(default, help: str, flag: str | None = None, choices=None, const=None):
-    """A field of :class:`TrainConfig` with what the command line says about it (one place for both);
-    ``const``: what the flag given without a value means."""
+    """A field of :class:`TrainConfig` with what the command line says about it (one place for both: the
+    help names the report's value and the presets' from the defaults, see :func:`help_text`); ``const``: what
+    the flag given without a value means."""
     return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "choices": choices, "const": const})
 
 
@@ -42,25 +43,25 @@ class TrainConfig:
     """Every hyperparameter of a run. The defaults are the report's settings. The command line's
     ``train`` flags are made from these fields (``--batch-size`` for ``batch_size``, ...)."""
 
-    epochs: int = setting(35, "epochs to train (the report's 35)")
-    batch_size: int = setting(32, "images per step (the report's 32)")
-    lr: float = setting(3e-4, "Adam learning rate (report 3e-4, paper 2e-4)")
-    beta_1: float = setting(0.5, "Adam beta_1 (0.5)", flag="--beta1")
-    alpha: float = setting(0.3, "LeakyReLU slope in D (report 0.3, paper 0.2)")
-    latent_dim: int = setting(100, "size of z (100)")
-    seed: int = setting(0, "seed of weights, data order and noise (0)")
+    epochs: int = setting(35, "epochs to train")
+    batch_size: int = setting(32, "images per step")
+    lr: float = setting(3e-4, "Adam learning rate")
+    beta_1: float = setting(0.5, "Adam beta_1", flag="--beta1")
+    alpha: float = setting(0.3, "LeakyReLU slope in D")
+    latent_dim: int = setting(100, "size of z")
+    seed: int = setting(0, "seed of weights, data order and noise")
     subset: int | None = setting(None, "train on a seeded subset of N images (default: all 60,000)")
     snapshot_every: int | None = setting(
         None, "steps between snapshots of the fixed noise (default: 4 an epoch); every epoch's end has one too"
     )
-    snapshot_size: int = setting(500, "how many fixed z to follow (500)")
-    log_every: int = setting(50, "steps between history rows (50)")
+    snapshot_size: int = setting(500, "how many fixed z to follow")
+    log_every: int = setting(50, "steps between history rows")
     precision: str | None = setting(
         None, "number format of the models (default: the fastest on this machine, measured)", choices=tuple(PRECISIONS)
     )
     xla: bool | None = setting(None, "compile the step with XLA, or not (default: the fastest here, measured)")
     g_loss: str = setting("non_saturating", "generator loss", choices=GENERATOR_LOSSES)
-    label_smoothing: float = setting(0.0, "one-sided label smoothing: real labels become 1 - s (0)")
+    label_smoothing: float = setting(0.0, "one-sided label smoothing: real labels become 1 - s")
     d_lr: float | None = setting(None, "the discriminator's own Adam learning rate (two time scales; default: --lr)")
     d_input_bn: bool = setting(
         True, "batch normalization after D's first layer (the report's; --no-d-input-bn: the paper's)"
@@ -134,6 +135,17 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def help_text(field: dataclasses.Field) -> str:
+    """A setting's help with its values, from the one place they are declared: "size of z (report 100)",
+    "Adam learning rate (report 0.0003, paper 0.0002)"; open settings (default None) explain their default."""
+    if field.default is None or field.name == "preset" or isinstance(field.default, bool):
+        return field.metadata["help"]
+    values = [f"{name} {PRESETS[name].get(field.name, field.default)}" for name in PRESETS]
+    if all(field.name not in overrides for overrides in PRESETS.values()):
+        values = values[:1]
+    return f"{field.metadata['help']} ({', '.join(values)})"
 
 
 def make_config(preset: str = "report", **overrides) -> TrainConfig:

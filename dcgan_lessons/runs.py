@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainConfig, setting_differences
+from .config import TrainConfig, config_to_resume
 from .data import pixels_to_uint8
 from .files import write_json, write_npz, write_with
 
@@ -400,6 +400,19 @@ def _move_run(source: Path, target: Path) -> None:
         path.rename(target / path.name)
 
 
+def resume_config(run_dir: Path, asked: dict) -> TrainConfig:
+    """The settings of the run in ``run_dir`` to continue, the one rule for the command line and Python alike:
+    its own stored settings, where ``asked`` (None: keep) may change only ``epochs``, and not below the epochs
+    it has finished."""
+    run = load_run(run_dir)
+    config = config_to_resume(run.config, **asked)
+    if config.epochs < run.finished_epochs:
+        raise RunError(
+            f"{run_dir} has {run.finished_epochs} finished epochs; --epochs must be at least {run.finished_epochs}."
+        )
+    return config
+
+
 def prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> int:
     """Check the folder against the request and make room; returns the epochs already finished.
 
@@ -435,14 +448,6 @@ def prepare_folder(run_dir: Path, config: TrainConfig, resume: bool, overwrite: 
         raise RunError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to start over.")
     if not checkpoints(run_dir):
         raise RunError(f"{run_dir} has no checkpoint to resume from (only its results were kept).")
-    differ = setting_differences(run.config, config.to_dict())
-    if differ:
-        raise RunError(
-            f"{run_dir} holds a different run ({'; '.join(differ)}); resume it with its own "
-            f"settings, or pass --overwrite to start over."
-        )
-    if config.epochs < done:
-        raise RunError(f"{run_dir} has {done} finished epochs already; --epochs must be at least {done}.")
     return done
 
 

@@ -4,7 +4,6 @@ run folder (``runs``) as it goes; :func:`sample` draws new digits from a finishe
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .config import TrainConfig, config_to_resume
+from .config import TrainConfig
 from .data import load_mnist, make_dataset, steps_per_epoch
 from .files import write_json
 from .gan import DCGAN, GeneratorAverage, build_gan, generate_uint8
@@ -30,6 +29,7 @@ from .runs import (
     load_run,
     locked,
     prepare_folder,
+    resume_config,
     save_checkpoint,
     threads,
     undo_unfinished,
@@ -170,21 +170,15 @@ def train(
         raise RunError(f"{run_dir} is a file, not a folder; choose another --run-dir.")
     if resume and overwrite:
         raise ValueError("resume continues a run and overwrite replaces it: choose one")
-    if config is None:
-        config = config_to_resume(load_run(run_dir).config) if resume else TrainConfig()
+    if resume and (run_dir / CONFIG).is_file():
+        config = resume_config(run_dir, config.to_dict() if config else {})
+    config = config or TrainConfig()
     mnist = load_mnist(mnist_dir)
     steps = steps_per_epoch(len(mnist.train_images), config.batch_size, config.subset)
     if steps == 0:
         raise ValueError(
             f"{len(mnist.train_images)} training images make no full batch of {config.batch_size}; "
             f"use a smaller batch size"
-        )
-    if resume and (run_dir / CONFIG).is_file():  # open speed settings are the run's own
-        stored = load_run(run_dir).config
-        config = dataclasses.replace(
-            config,
-            precision=config.precision or stored.get("precision"),
-            xla=stored.get("xla") if config.xla is None else config.xla,
         )
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)

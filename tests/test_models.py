@@ -1,8 +1,11 @@
+from dcgan_lessons import models
 from dcgan_lessons.models import build_discriminator, build_generator, layer_table
 
 import keras
 import numpy as np
 import pytest
+
+from .conftest import ROOT
 
 # The report's two parameter tables, layer by layer: (output shape, parameters).
 GENERATOR_TABLE = [
@@ -80,3 +83,30 @@ def test_mixed_precision_keeps_float32_outputs():
     assert g.get_layer("up1").compute_dtype == "bfloat16"
     images = g(np.zeros((2, 100), "float32"))
     assert images.dtype == "float32" and d(images).dtype == "float32"
+
+
+def test_the_models_and_the_pipeline_default_to_the_settings_trainconfig_declares():
+    """TrainConfig is where the report's settings are declared; the builders' and the pipeline's defaults and
+    notebook 05's parameters that are the report's must agree with it."""
+    import inspect
+    import json
+
+    from dcgan_lessons.config import TrainConfig
+    from dcgan_lessons.data import make_dataset
+
+    report = TrainConfig()
+
+    def default(function, name):
+        return inspect.signature(function).parameters[name].default
+
+    for function in (models.build_generator, models.build_conditional_generator):
+        assert default(function, "latent_dim") == report.latent_dim
+    for function in (models.build_discriminator, models.build_conditional_discriminator, models.activation_curves):
+        assert default(function, "alpha") == report.alpha
+    assert default(make_dataset, "batch_size") == report.batch_size
+    notebook = json.loads((ROOT / "notebooks" / "05_training.ipynb").read_text())
+    cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+    values: dict = {"dl": None}
+    exec("".join(cell["source"]).replace("dl.notebooks.quick()", "False"), values)
+    for name in ("batch_size", "beta_1", "latent_dim", "seed"):
+        assert values[name] == getattr(report, name), name

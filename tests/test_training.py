@@ -1,6 +1,7 @@
 import json
 
 import dcgan_lessons as dl
+from dcgan_lessons.config import SettingsError
 from dcgan_lessons.runs import RunError
 
 import keras
@@ -151,7 +152,7 @@ def test_interrupted_run_keeps_its_checkpoint_and_resumes_exactly(short_run, tmp
 def test_folder_with_a_run_is_not_overwritten(short_run):
     with pytest.raises(RunError, match="already holds a run.*--resume.*--overwrite"):
         dl.train(dl.make_config(**QUICK), short_run.path, mnist_dir=SLICE, verbose=0)
-    with pytest.raises(RunError, match="holds a different run.*lr: stored 0.0003, asked 0.0002"):
+    with pytest.raises(SettingsError, match="holds other settings.*lr: stored 0.0003, asked 0.0002"):
         dl.train(dl.make_config(**{**QUICK, "lr": 2e-4}), short_run.path, resume=True, mnist_dir=SLICE)
 
 
