@@ -23,6 +23,7 @@ def slice_test(mnist_slice_dir):
     return mnist.test_images, mnist.test_labels
 
 
+@pytest.mark.slow
 def test_the_shipped_judge_labels_99_percent_of_the_full_test_set(full_mnist_dir):
     judge = jd.load_judge()
     assert judge.path == (jd.ASSETS_DIR / jd.JUDGE_FILE).resolve()
@@ -101,6 +102,7 @@ def test_metrics_of_uniform_noise(slice_test):
     assert m["frechet"] > 20 * jd.digit_metrics(slice_test[0])["frechet"]
 
 
+@pytest.mark.slow
 def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
     m = jd.reference_metrics(500, mnist_dir=full_mnist_dir)
     assert m["n"] == 500 and m["modes"] == 10 and m["score"] > 9 and m["confidence"] > 0.97
@@ -110,6 +112,7 @@ def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
         jd.reference_metrics(6000, mnist_dir=full_mnist_dir)
 
 
+@pytest.mark.slow
 def test_real_digits_are_a_band_of_sets_whose_first_is_the_reference(full_mnist_dir):
     sets = jd.real_sets(500, jd.REAL_SETS, mnist_dir=full_mnist_dir)
     assert len(sets) == jd.REAL_SETS >= 20 and sets[0] == jd.reference_metrics(500, mnist_dir=full_mnist_dir)
@@ -135,6 +138,7 @@ def band(sets: list[dict], key: str, spec: str = ".2f") -> str:
     return f"{mean:{spec}} ± {sd:{spec}}"
 
 
+@pytest.mark.slow
 def test_the_readme_table_of_the_judge_is_what_the_judge_measures(full_mnist_dir):
     """The README's table of real, collapsed and noise digits (N = 500), recomputed: real digits as the mean of
     their sets, with the Frechet distance's spread."""
@@ -183,6 +187,7 @@ def test_the_committed_epoch_noise_is_the_final_generators_spread_over_fresh_z(r
         assert all(r[f"{key}_sd"] == pytest.approx(sd, rel=0.02) for r in epochs), key
 
 
+@pytest.mark.slow
 def test_the_readme_sets_the_reference_run_against_both_spreads(reference_fresh, full_mnist_dir):
     """The README's numbers for the reference run's final generator: on its fixed z, on fresh z, and real
     digits beside them, each spread as the package measures it (to a rounding step: another CPU may round
