@@ -367,6 +367,8 @@ def _results(args: argparse.Namespace) -> int:
     from .results import RESULTS, stale, write
 
     out = args.out or RESULTS
+    if args.check and args.measure:
+        raise ValueError("--check writes nothing, --measure writes docs/measured.json: give one of them")
     if args.check:
         outdated = stale(out)
         print(f"{out} is stale: run `dcgan-lessons results`" if outdated else f"{out} agrees with the data")

@@ -61,6 +61,8 @@ def test_cli_results_writes_the_document_and_check_says_when_it_is_stale(tmp_pat
     assert "agrees with the data" in capsys.readouterr().out
     out.write_text(out.read_text().replace("99.32%", "99.99%"))
     assert main(["results", "--check", "--out", str(out)]) == 1
+    assert main(["results", "--check", "--measure", "--out", str(out)]) == 2
+    assert "give one of them" in capsys.readouterr().err
 
 
 def test_against_report_says_how_near_the_reports_rows_a_run_comes():
