@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     book = sub.add_parser("book", help="build the series, with its committed outputs, into a static website")
     book.add_argument("--out", type=Path, required=True, help="a new or empty folder, or a previous build")
     book.add_argument("--solutions", action="store_true", help="the teacher's version: solutions and hidden tests")
+    results = sub.add_parser("results", help="write docs/results.md from the committed runs and sweeps")
+    results.add_argument("--out", type=Path, help="where to write it (default: the project's docs/results.md)")
+    results.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when --out disagrees with the data"
+    )
+    results.add_argument("--measure", action="store_true", help="first measure docs/measured.json anew (needs MNIST)")
     return parser
 
 
@@ -361,6 +367,21 @@ def _book(args: argparse.Namespace) -> int:
 
     site = build(args.out, solutions=args.solutions)
     print(f"Wrote the website to {site}; open {site / 'index.html'} or publish the folder as it is.")
+    return 0
+
+
+@command("results")
+def _results(args: argparse.Namespace) -> int:
+    from .results import RESULTS, stale, write
+
+    out = args.out or RESULTS
+    if args.check and args.measure:
+        raise ValueError("--check writes nothing, --measure writes docs/measured.json: give one of them")
+    if args.check:
+        outdated = stale(out)
+        print(f"{out} is stale: run `dcgan-lessons results`" if outdated else f"{out} agrees with the data")
+        return 1 if outdated else 0
+    print(f"Wrote {write(out, measure_first=args.measure)}")
     return 0
 
 

@@ -5,7 +5,7 @@ Without it, autograding fails: nbgrader stops every cell after 30 s (notebook 06
 cell), and the training notebooks would run in their full settings (minutes to hours per student).
 
 nbgrader's autograde runs the students' code as you, without a sandbox, and decides the marks inside their kernels
-(code there can replace the checks); `dcgan-lessons grade` does neither (README, For teachers).
+(code there can replace the checks); `dcgan-lessons grade` does neither (docs/teaching.md).
 """
 
 from pathlib import Path

@@ -160,6 +160,7 @@ def test_the_summary_and_the_saved_analysis(tmp_path, real_digits, capsys):
     assert saved["total"]["switches"]["0->8"] == 2
 
 
+@pytest.mark.slow
 def test_a_real_training_run_can_be_analyzed(short_run):
     result = an.analyze_run(short_run).to_dict()
     snaps = short_run.snapshots()

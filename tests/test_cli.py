@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import SLICE
 
+pytestmark = pytest.mark.slow  # every test here trains, runs notebooks or starts servers
+
 
 def test_train_then_sample_from_the_command_line(tmp_path, capfd):
     run_dir = tmp_path / "run"

@@ -15,6 +15,7 @@ def test_slice_loads_with_shapes_and_labels(mnist_slice_dir):
     assert list(m.train_labels[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # MNIST's famous first digits
 
 
+@pytest.mark.slow
 def test_full_mnist_matches_its_published_facts(full_mnist_dir):
     m = load_mnist(full_mnist_dir)
     assert m.train_images.shape == (60000, 28, 28) and m.test_images.shape == (10000, 28, 28)

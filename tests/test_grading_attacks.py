@@ -296,6 +296,7 @@ def test_every_exercise_judged_outside_the_kernel_passes_its_solution_and_fails_
         assert (verdict is None) == right, verdict
 
 
+@pytest.mark.slow
 @needs_sandbox
 def test_forging_the_checks_of_notebook_04_earns_nothing(tmp_path, full_mnist_dir):
     """The issue's probe on the real notebook 04 (three one-point exercises): the checker and the traceback display

@@ -1,9 +1,9 @@
 import json
 import math
-import re
 
 import dcgan_lessons as dl
 from dcgan_lessons import judge as jd
+from dcgan_lessons import results
 
 import numpy as np
 import pytest
@@ -23,6 +23,7 @@ def slice_test(mnist_slice_dir):
     return mnist.test_images, mnist.test_labels
 
 
+@pytest.mark.slow
 def test_the_shipped_judge_labels_99_percent_of_the_full_test_set(full_mnist_dir):
     judge = jd.load_judge()
     assert judge.path == (jd.ASSETS_DIR / jd.JUDGE_FILE).resolve()
@@ -30,8 +31,8 @@ def test_the_shipped_judge_labels_99_percent_of_the_full_test_set(full_mnist_dir
     mnist = dl.load_mnist(full_mnist_dir)
     accuracy = judge.accuracy(mnist.test_images, mnist.test_labels)
     assert accuracy >= 0.99
-    readme = (ROOT / "README.md").read_text()
-    assert readme.count(f"{accuracy:.2%}") >= 2, f"the README should state the judge's accuracy, {accuracy:.2%}"
+    said = f"{measured()['judge']['accuracy']:.2%}"  # as docs/results.md says it
+    assert f"{accuracy:.2%}" == said, f"docs/measured.json says {said}: run `dcgan-lessons results --measure`"
 
 
 def test_train_judge_saves_a_judge_and_its_reference_that_load_judge_prefers(tmp_path, mnist_slice_dir):
@@ -101,6 +102,7 @@ def test_metrics_of_uniform_noise(slice_test):
     assert m["frechet"] > 20 * jd.digit_metrics(slice_test[0])["frechet"]
 
 
+@pytest.mark.slow
 def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
     m = jd.reference_metrics(500, mnist_dir=full_mnist_dir)
     assert m["n"] == 500 and m["modes"] == 10 and m["score"] > 9 and m["confidence"] > 0.97
@@ -110,6 +112,7 @@ def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
         jd.reference_metrics(6000, mnist_dir=full_mnist_dir)
 
 
+@pytest.mark.slow
 def test_real_digits_are_a_band_of_sets_whose_first_is_the_reference(full_mnist_dir):
     sets = jd.real_sets(500, jd.REAL_SETS, mnist_dir=full_mnist_dir)
     assert len(sets) == jd.REAL_SETS >= 20 and sets[0] == jd.reference_metrics(500, mnist_dir=full_mnist_dir)
@@ -130,43 +133,26 @@ def test_fresh_sets_draw_new_z_for_every_set():
     assert jd.fresh_sets(generator, 50, 1, seed=6)[0] == sets[1]  # set k draws with seed + k
 
 
-def band(sets: list[dict], key: str, spec: str = ".2f") -> str:
-    mean, sd = jd.spread(sets, key)
-    return f"{mean:{spec}} ± {sd:{spec}}"
+def measured() -> dict:
+    """docs/measured.json: what docs/results.md says of the judge and the reference run's generator."""
+    return json.loads(results.MEASURED.read_text())
 
 
-def test_the_readme_table_of_the_judge_is_what_the_judge_measures(full_mnist_dir):
-    """The README's table of real, collapsed and noise digits (N = 500), recomputed: real digits as the mean of
-    their sets, with the Frechet distance's spread."""
-    mnist = dl.load_mnist(full_mnist_dir)
-    held_out = jd.reference_split(len(mnist.test_images))[1]
-    images, labels = mnist.test_images[held_out], mnist.test_labels[held_out]
-    real = jd.real_sets(500, jd.REAL_SETS, mnist_dir=full_mnist_dir)
-    measured = {
-        "real test digits": {
-            key: float(np.mean([m[key] for m in real])) for key in ("modes", "score", "kl_uniform", "confidence")
-        },
-        "collapsed to two digits": jd.digit_metrics(
-            np.concatenate([images[labels == 1][:250], images[labels == 7][:250]])
-        ),
-        "collapsed to one digit": jd.digit_metrics(images[labels == 0][:500]),
-        "uniform noise pixels": jd.digit_metrics(np.random.default_rng(0).integers(0, 256, (500, 28, 28), np.uint8)),
-    }
-    readme = (ROOT / "README.md").read_text().splitlines()
-    for name, m in measured.items():
-        row = next(line for line in readme if line.startswith(f"| {name}"))
-        *cells, frechet = row.strip("|").split("|")[1:]
-        modes, score, kl, confidence = (float(cell) for cell in cells)
-        assert (modes, score, kl, confidence) == (
-            m["modes"],
-            round(m["score"], 2),
-            round(m["kl_uniform"], 3),
-            round(m["confidence"], 3),
-        ), name
-        if name == "real test digits":
-            assert f"mean of {len(real)} sets" in row and frechet.strip() == band(real, "frechet"), row
-        else:
-            assert float(frechet) == pytest.approx(m["frechet"], abs=0.06), name
+@pytest.mark.slow
+def test_the_measured_yardsticks_are_what_the_judge_measures(full_mnist_dir):
+    """docs/results.md's table of real, collapsed and noise digits (N = 500), measured again: real digits as the
+    mean and spread of their sets (to a rounding step: another CPU may round a pixel differently)."""
+    fresh, committed = results.measure_judge(full_mnist_dir), measured()["judge"]
+    assert fresh["test_digits"] == committed["test_digits"] and fresh["real"]["sets"] == committed["real"]["sets"]
+    assert list(fresh["cases"]) == list(committed["cases"])
+    for name, m in fresh["cases"].items():
+        want = committed["cases"][name]
+        assert m["modes"] == want["modes"], name
+        assert m["frechet"] == pytest.approx(want["frechet"], abs=0.06), name
+        for key in ("score", "kl_uniform", "confidence"):
+            assert m[key] == pytest.approx(want[key], abs=0.002), (name, key)
+    for key in results.JUDGED:
+        assert fresh["real"][key] == pytest.approx(committed["real"][key], abs=0.011), key
 
 
 @pytest.fixture(scope="module")
@@ -183,28 +169,13 @@ def test_the_committed_epoch_noise_is_the_final_generators_spread_over_fresh_z(r
         assert all(r[f"{key}_sd"] == pytest.approx(sd, rel=0.02) for r in epochs), key
 
 
-def test_the_readme_sets_the_reference_run_against_both_spreads(reference_fresh, full_mnist_dir):
-    """The README's numbers for the reference run's final generator: on its fixed z, on fresh z, and real
-    digits beside them, each spread as the package measures it (to a rounding step: another CPU may round
-    a pixel differently)."""
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    last = json.loads((ROOT / "reference-run" / "analysis" / "epochs.json").read_text())[-1]
-    real = jd.real_sets(500, jd.REAL_SETS, mnist_dir=full_mnist_dir)
-    number = r"([\d.]+)"
-    pattern = (
-        rf"classifier score {last['score']:.2f} of 10 on the fixed z, {number} ± {number} over {len(reference_fresh)} "
-        rf"sets of 500 fresh z, real test digits {number} ± {number} over {len(real)} sets of 500; Frechet "
-        rf"{last['frechet']:.2f} on the fixed z, {number} ± {number} on fresh z, real test digits {number} ± {number}"
-    )
-    found = re.search(pattern, readme)
-    assert found, pattern
-    want = [
-        *jd.spread(reference_fresh, "score"),
-        *jd.spread(real, "score"),
-        *jd.spread(reference_fresh, "frechet"),
-        *jd.spread(real, "frechet"),
-    ]
-    assert [float(v) for v in found.groups()] == pytest.approx(want, abs=0.011)
+def test_the_measured_fresh_z_are_the_reference_generators_spread(reference_fresh):
+    """docs/results.md sets the reference run's final generator on fresh z beside real digits: its spread is the
+    one measured here (to a rounding step)."""
+    committed = measured()["reference_run"]["fresh"]
+    assert committed["sets"] == len(reference_fresh)
+    for key in ("score", "frechet"):
+        assert committed[key] == pytest.approx(jd.spread(reference_fresh, key), abs=0.011), key
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The README's nbgrader route works on the real notebooks with the shipped notebooks/nbgrader_config.py:
+"""The nbgrader route of docs/teaching.md works on the real notebooks with the shipped notebooks/nbgrader_config.py:
 generate_assignment strips the solutions, autograde gives the teacher's version full marks and the student
 version none. Notebooks 01 and 04 need no training, so the round trip takes a minute or two."""
 
@@ -10,9 +10,12 @@ import sys
 from dcgan_lessons.exercises import for_notebook
 
 import nbformat
+import pytest
 from nbgrader.api import Gradebook
 
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # every test here trains, runs notebooks or starts servers
 
 NOTEBOOKS = ["01_mnist_data.ipynb", "04_adversarial_losses.ipynb"]
 PROBE = "import os\nfrom dcgan_lessons.reference import reference_run\n\nprint(os.environ.get('DCGAN_LESSONS_QUICK'))\n"

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here trains, runs notebooks or starts servers
+
 NOTEBOOKS = series(ROOT / "notebooks")
 
 

@@ -33,6 +33,15 @@ def test_ci_runs_the_readme_test_command():
     assert command.splitlines()[-1] in (ROOT / ".ci" / "run").read_text()
 
 
+def test_the_readme_and_docs_link_to_files_that_exist():
+    """The README is short and points into docs/: every relative link there must name a file of the project."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert {"usage.md", "results.md", "teaching.md", "development.md"} <= {page.name for page in pages}
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            assert "://" in target or (page.parent / target).exists(), f"{page.name} links to {target}, not a file"
+
+
 def test_ruff_is_clean():
     import subprocess
     import sys

@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import QUICK, SLICE
 
+pytestmark = pytest.mark.slow  # every test here trains, runs notebooks or starts servers
+
 TINY = {**QUICK, "epochs": 1, "subset": 64}  # 2 steps an epoch
 
 

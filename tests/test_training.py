@@ -11,6 +11,8 @@ import tensorflow as tf
 
 from tests.conftest import QUICK, SLICE
 
+pytestmark = pytest.mark.slow  # every test here trains, runs notebooks or starts servers
+
 METRICS = {"d_loss", "g_loss", "d_real", "d_fake"}
 
 
