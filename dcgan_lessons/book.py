@@ -28,6 +28,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -234,9 +236,12 @@ def api_objects(notebooks: list[Path]) -> dict[str, object]:
 
 
 def api_page(objects: dict[str, object]) -> str:
-    """The API reference: each module that defines something the notebooks call or name, with those members."""
-    from .cli import build_parser
-
+    """The API reference: each module that defines something the notebooks call or name, with those members; the
+    command line's help as the command prints it (asked of the command, so the book does not import the CLI that
+    builds it)."""
+    cli_help = subprocess.run(
+        [sys.executable, "-m", "dcgan_lessons", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     by_module: dict[str, list[str]] = {}
     for obj in objects.values():
         names = by_module.setdefault(obj.__module__, [])
@@ -246,7 +251,7 @@ def api_page(objects: dict[str, object]) -> str:
         "# API reference\n",
         "The functions and classes of `dcgan_lessons` that the notebooks call or name, from their docstrings. "
         "Teachers drive the package from the command line:\n",
-        "```text\n" + build_parser().format_help() + "```\n",
+        "```text\n" + cli_help + "```\n",
     ]
     for module in sorted(by_module):
         members = ", ".join(by_module[module])

@@ -16,6 +16,8 @@ import pytest
 
 from .conftest import QUICK, SLICE
 
+pytestmark = pytest.mark.slow  # trains
+
 LABELS = np.array([0, 3, 8, 9], dtype=np.int32)
 
 
