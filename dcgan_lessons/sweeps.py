@@ -38,12 +38,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .claims import holm, run_key, t_p_value, t_quantile, verdict
 from .cluster import check_cluster, dask_client
 from .config import TrainConfig, make_config
 from .data import MNIST_DIR_VARIABLE, MnistError
 from .files import write_json, write_with
 from .runs import RunError, finished_epochs, read_json
+from .stats import difference, holm, interval, verdict
+from .stats import t_quantile as t_quantile  # notebook 08's ex22 says dl.sweeps.t_quantile (until it says dl.stats)
 
 RESULT = "result.json"
 RESULTS = "results.json"
@@ -200,6 +201,11 @@ def _values(config: TrainConfig) -> list[str]:
 
 def run_folder(out_dir: Path, label: str, seed: int) -> Path:
     return out_dir / "runs" / label / f"seed_{seed}"
+
+
+def run_key(row: dict) -> str:
+    """A sweep run's key in :func:`histories`: its folder ``<label>/seed_<n>``."""
+    return row["run"].removeprefix("runs/")
 
 
 def result_row(label: str, seed: int, run, analysis) -> dict:
@@ -417,60 +423,15 @@ def _describe(row: dict) -> str:
 # ---------------------------------------------------------------------------------------------- summary
 
 
-def interval(values: list[float]) -> dict:
-    """Mean, sample sd and the 95% Student t interval mean ± t_{0.975, n-1} sd / sqrt(n) across seeds.
-    With one value the spread, and so the interval, is undefined: sd and the bounds are None."""
-    n = len(values)
-    if n == 0:
-        return {"n": 0, "mean": None, "sd": None, "ci_low": None, "ci_high": None}
-    mean = float(np.mean(values))
-    if n == 1:
-        return {"n": 1, "mean": round(mean, 6), "sd": None, "ci_low": None, "ci_high": None}
-    sd = float(np.std(values, ddof=1))
-    half = t_quantile(n - 1) * sd / math.sqrt(n)
-    return {
-        "n": n,
-        **{k: round(v, 6) for k, v in (("mean", mean), ("sd", sd), ("ci_low", mean - half), ("ci_high", mean + half))},
-    }
-
-
-def difference(change: list[float], control: list[float]) -> dict:
-    """Change minus control: the difference of the means, its 95% Welch interval (each side its own
-    variance; Welch-Satterthwaite degrees of freedom, rounded down so that the interval errs wide) and the
-    two-sided p-value of the same test (below 0.05 exactly when the interval misses 0). Without two values
-    on each side there is no interval: its bounds are None. Seeds that all agree on both sides leave no
-    spread: the interval is the difference itself, and there is no p-value when that difference is 0."""
-    if not change or not control:
-        return {"difference": None, "ci_low": None, "ci_high": None, "df": None, "p": None}
-    diff = float(np.mean(change) - np.mean(control))
-    if len(change) < 2 or len(control) < 2:
-        return {"difference": round(diff, 6), "ci_low": None, "ci_high": None, "df": None, "p": None}
-    shares = [float(np.var(v, ddof=1)) / len(v) for v in (change, control)]
-    se = math.sqrt(sum(shares))
-    if se == 0:
-        exact = {"ci_low": round(diff, 6), "ci_high": round(diff, 6), "df": None, "p": None if diff == 0 else 0.0}
-        return {"difference": round(diff, 6), **exact}
-    df = se**4 / sum(share**2 / (len(v) - 1) for share, v in zip(shares, (change, control), strict=True))
-    whole = max(1, math.floor(df + 1e-9))  # equal spreads give df = 4 as 3.9999...
-    half = t_quantile(whole) * se
-    return {
-        "difference": round(diff, 6),
-        "ci_low": round(diff - half, 6),
-        "ci_high": round(diff + half, 6),
-        "df": round(df, 2),
-        "p": round(t_p_value(diff / se, whole), 6),
-    }
-
-
 FAMILY_LEVEL = 0.05  # the chance that any one of a sweep's verdicts is a false "helps" or "hurts"
 
 
 def against_control(rows: list[dict], conditions: list[str], control: str = "control") -> list[dict]:
-    """Each condition against ``control`` on each measure of :data:`LOWER_IS_BETTER`: the difference with
-    its 95% interval and p-value (:func:`difference`). ``interval_says`` is the 95% interval's word alone
-    (:func:`dcgan_lessons.claims.verdict`); ``verdict`` corrects for testing all the comparisons of the sweep
-    at once (Holm, family-wise :data:`FAMILY_LEVEL`, ``p_holm``): at 95% each, one in twenty comparisons of
-    a change that does nothing would "help" or "hurt" by chance."""
+    """Each condition against ``control`` on each measure of :data:`LOWER_IS_BETTER`: the difference with its
+    95% interval and p-value (:func:`dcgan_lessons.stats.difference`). ``interval_says`` is the 95% interval's
+    word alone (:func:`dcgan_lessons.stats.verdict`); ``verdict`` corrects for testing all the comparisons of
+    the sweep at once (Holm, family-wise :data:`FAMILY_LEVEL`, ``p_holm``): at 95% each, one in twenty
+    comparisons of a change that does nothing would "help" or "hurt" by chance."""
     if control not in conditions:
         return []
 
@@ -500,8 +461,8 @@ def against_control(rows: list[dict], conditions: list[str], control: str = "con
 
 
 def summarize(rows: list[dict], conditions: list[str]) -> dict:
-    """Per condition and measure: :func:`interval` over the seeds that have the measure (a run that never
-    formed its digits has no ``formed_step``; a diverged run has no measures at all)."""
+    """Per condition and measure: :func:`dcgan_lessons.stats.interval` over the seeds that have the measure (a
+    run that never formed its digits has no ``formed_step``; a diverged run has no measures at all)."""
     summary = []
     for label in conditions:
         mine = [row for row in rows if row["condition"] == label]

@@ -4,6 +4,7 @@ import json
 
 import dcgan_lessons as dl
 from dcgan_lessons import analysis as an
+from dcgan_lessons import stats
 
 import numpy as np
 import pytest
@@ -84,9 +85,9 @@ def test_the_readme_and_notebook_06_say_whether_0_to_8_is_special_as_the_data_do
 
     start = lab.settled()
     pairs = lab.confident_pairs(start, an.CONFIDENT)
-    excess = an.transition_excess(pairs)
+    excess = stats.transition_excess(pairs)
     rounds = 5_000  # as notebook 06 shuffles in full settings
-    shuffled = claims.permutation_check(excess, an.permutation_excess(pairs, rounds=rounds), rounds)
+    shuffled = claims.permutation_check(excess, stats.permutation_excess(pairs, rounds=rounds), rounds)
     counts = {r["switch"]: r["observed"] for r in excess}
     subsets = an.excess_by_subset(lab, an.formed_starts(lab))
     answer = claims.is_special(excess)
