@@ -54,17 +54,21 @@ def t_p_value(t: float, df: int) -> float:
 def half_width(sd: float | np.ndarray, n: int) -> float | np.ndarray:
     """Half the width of the 95% Student t interval of a mean of ``n`` values whose sample standard deviation
     (divided by n - 1) is ``sd``: t_{0.975, n-1} sd / sqrt(n). The one rule for a 95% interval in the package."""
-    if n < 2:
-        raise ValueError(f"a 95% interval of a mean needs at least two values, got {n}")
+    _two_or_more(n)
     return t_quantile(n - 1) * sd / math.sqrt(n)
 
 
+def _two_or_more(n: int) -> None:
+    if n < 2:
+        raise ValueError(f"a 95% interval of a mean needs at least two values, got {n}")
+
+
 def mean_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of a normal 95% confidence interval (1.96 standard errors) along ``axis``."""
+    """Mean and half-width of the 95% Student t interval (:func:`half_width`) along ``axis``."""
     values = np.asarray(values, dtype=np.float64)
     n = values.shape[axis]
-    sd = values.std(axis=axis, ddof=1) if n > 1 else np.zeros_like(values.mean(axis=axis))
-    return values.mean(axis=axis), 1.96 * sd / math.sqrt(n)
+    _two_or_more(n)  # before the standard deviation, which one value leaves undefined
+    return values.mean(axis=axis), half_width(values.std(axis=axis, ddof=1), n)
 
 
 def interval(values: list[float]) -> dict:

@@ -30,6 +30,21 @@ def test_confidence_intervals():
     assert stats.interval([5.0]) == {"n": 1, "mean": 5.0, "sd": None, "ci_low": None, "ci_high": None}
 
 
+def test_every_95_percent_interval_of_a_mean_is_students_t():
+    mean, half = stats.mean_interval(np.array([1.0, 2.0, 3.0, 4.0]))  # sd 1.29, t(0.975, 3) = 3.1824
+    assert mean == 2.5 and half == pytest.approx(3.1824 * np.std([1, 2, 3, 4], ddof=1) / 2)
+    columns = np.array([[1.0, 10.0], [2.0, 30.0], [4.0, 20.0]])
+    means, halves = stats.mean_interval(columns)  # along axis 0, as stats.interval gives each column
+    for k in range(2):
+        one = stats.interval(columns[:, k].tolist())
+        assert (one["ci_low"], one["ci_high"]) == pytest.approx((means[k] - halves[k], means[k] + halves[k]), abs=1e-6)
+    many = np.random.default_rng(0).standard_normal(10_000)
+    assert stats.half_width(1.0, 10_000) == pytest.approx(1.96 / 100, rel=1e-3)  # the normal quantile in the limit
+    assert stats.mean_interval(many)[1] == pytest.approx(1.96 * many.std(ddof=1) / 100, rel=1e-3)
+    with pytest.raises(ValueError, match="at least two values, got 1"):
+        stats.mean_interval([5.0])
+
+
 def test_poisson_upper_tail_matches_closed_forms():
     assert stats.poisson_upper_tail(0, 3.0) == 1.0
     assert stats.poisson_upper_tail(1, 1.0) == pytest.approx(1 - np.exp(-1))
