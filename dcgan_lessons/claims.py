@@ -1,9 +1,8 @@
-"""Sentences the series states about measured data: rendered from the data, or checked against it.
+"""Sentences the series states about measured data, worded by the numbers.
 
-A notebook shows ``Markdown(claims.some_sentence(...))``, worded by the numbers, or writes a sentence by
-hand and puts ``claims.check(...)`` right after it, which raises :class:`ClaimError` naming the sentence
-and the numbers that contradict it. The test suite calls the same functions on the committed data (the
-reference run), so a false sentence fails CI even where the notebooks run in quick settings.
+A notebook shows ``Markdown(claims.some_sentence(...))``; the numbers themselves come from
+:mod:`dcgan_lessons.stats`. The test suite calls the same functions on the committed data (the reference
+run, the sweeps), so a false sentence fails CI even where the notebooks run in quick settings.
 """
 
 from __future__ import annotations
@@ -17,16 +16,6 @@ from .stats import mean_interval as mean_interval  # notebook 07 calls dl.claims
 from .sweeps import run_key
 
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
-
-
-class ClaimError(AssertionError):
-    """A sentence of the series is contradicted by the data it is about."""
-
-
-def check(holds: bool, claim: str, evidence: str) -> None:
-    """Raise :class:`ClaimError` when ``holds`` is false: the notebook says ``claim``, the data say ``evidence``."""
-    if not holds:
-        raise ClaimError(f"The text says: {claim!r}. The data disagree: {evidence}.")
 
 
 def more_or_less(

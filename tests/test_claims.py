@@ -20,19 +20,10 @@ def epoch_rows(frechet: list[float], score: list[float], sd: float = 0.5) -> lis
     ]
 
 
-def test_a_contradicted_sentence_raises_a_claim_error_naming_it():
-    claims.check(True, "more ink on the straight path", "no contradiction")
-    contradicted = r"The text says: 'the linear path fades'\. The data disagree: \+0\.005"
-    with pytest.raises(claims.ClaimError, match=contradicted):
-        claims.check(False, "the linear path fades", "+0.005 ink at the midpoint")
-
-
 def test_words_follow_the_sign_and_the_noise():
     assert claims.more_or_less(0.006, 0.001) == "more"
     assert claims.more_or_less(-0.006, 0.001) == "less"
     assert claims.more_or_less(0.0005, 0.001) == "about as much"
-    mean, half = stats.mean_interval(np.array([1.0, 2.0, 3.0, 4.0]))
-    assert mean == 2.5 and half == pytest.approx(1.96 * np.std([1, 2, 3, 4], ddof=1) / 2)
 
 
 def test_the_loss_sentence_says_where_the_losses_went():
