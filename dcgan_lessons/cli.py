@@ -315,7 +315,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 @command("sweep")
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweeps import sweep
+    from .sweep_runner import sweep
 
     sweep(
         args.spec,

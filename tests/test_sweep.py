@@ -13,6 +13,7 @@ import sys
 import time
 
 from dcgan_lessons.stats import interval
+from dcgan_lessons.sweep_runner import plan, sweep
 from dcgan_lessons.sweeps import (
     FORMED_RATE,
     LOWER_IS_BETTER,
@@ -20,12 +21,10 @@ from dcgan_lessons.sweeps import (
     against_control,
     draw_against_control,
     draw_summary,
-    plan,
     possible_difference,
     report,
     summarize,
     summary_table,
-    sweep,
 )
 
 import pytest
@@ -238,7 +237,7 @@ def test_bad_toml_and_the_committed_spec(tmp_path):
 
 
 def test_a_worker_without_mnist_is_named_once_not_retried(tmp_path, monkeypatch):
-    from dcgan_lessons.sweeps import run_one
+    from dcgan_lessons.sweep_runner import run_one
 
     monkeypatch.delenv("MNIST_DIR", raising=False)
     spec = {**SPEC, "conditions": [{"label": "a"}], "seeds": [0]}
