@@ -29,6 +29,53 @@ def more_or_less(
     return same
 
 
+def _show(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def analysis_summary(result: dict, reference: dict | None = None) -> str:
+    """A readable account of a run's switching, from :meth:`dcgan_lessons.analysis.RunAnalysis.to_dict` (what
+    ``dcgan-lessons analyze`` prints; ``reference``: one held-out set of real digits judged alike)."""
+    snaps = result["snapshots"]
+    final = snaps[-1]
+    lines = [
+        f"Run {result['run']}: {len(snaps)} snapshots of the same {result['n']} z, steps {snaps[0]['step']} "
+        f"to {snaps[-1]['step']}.",
+        f"Final snapshot (step {final['step']}): {final['modes']}/10 modes, classifier score {final['score']:.2f}, "
+        f"Frechet {_show(final['frechet'])}, "
+        f"confidence {final['confidence']:.3f}, KL to uniform "
+        f"{final['kl_uniform']:.3f}.",
+    ]
+    if reference:
+        lines.append(
+            f"One held-out set of real test digits (N={reference['n']}): {reference['modes']}/10 modes, "
+            f"score {reference['score']:.2f}, Frechet {reference['frechet']:.2f}, "
+            f"confidence {reference['confidence']:.3f}."
+        )
+    lines.append("Digits drawn (%): " + " ".join(f"{d}:{100 * h:.0f}" for d, h in enumerate(final["hist"])))
+    transitions = result["transitions"]
+    if not transitions:
+        lines.append("Only one snapshot: nothing can switch yet.")
+        return "\n".join(lines)
+    rates = [t["switch_rate"] for t in transitions]
+    lines.append(
+        f"Switch rate between snapshots: first {rates[0]:.1%}, last {rates[-1]:.1%}, mean {np.mean(rates):.1%}."
+    )
+    top = list(result["total"]["switches"].items())[:8]
+    lines.append("Most frequent switches: " + (", ".join(f"{k} ({v})" for k, v in top) or "none"))
+    for key, entry in result["zero_eight"].items():
+        steps = sorted({e["to_step"] for e in entry["events"]})
+        where = f" (by steps {', '.join(map(str, steps[:12]))}{', ...' if len(steps) > 12 else ''})" if steps else ""
+        lines.append(f"{key}: {entry['count']} switches{where}.")
+    stab = result["stability"]
+    sure, unsure = stab["confident"], stab["uncertain"]
+    lines.append(
+        f"Confident digits (p >= {stab['threshold']}) switch {_show(sure['switch_rate'], '.1%')} of the time "
+        f"({sure['count']} cases), uncertain ones {_show(unsure['switch_rate'], '.1%')} ({unsure['count']} cases)."
+    )
+    return "\n".join(lines)
+
+
 def loss_trend(history: dict, name: str = "This run") -> str:
     """Where a run's epoch-mean losses went and how far from ln 2 they ended, in one paragraph."""
     epochs = history.get("epochs", [])

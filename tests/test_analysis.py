@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dcgan_lessons as dl
 from dcgan_lessons import analysis as an
+from dcgan_lessons import claims, stats
 from dcgan_lessons import judge as jd
-from dcgan_lessons import stats
 from dcgan_lessons.cli import main
 from dcgan_lessons.files import write_json, write_npz
 
@@ -213,7 +213,7 @@ def test_a_run_with_one_snapshot_has_nothing_to_switch(tmp_path, real_digits):
     result = an.analyze_run(folder).to_dict()
     assert result["transitions"] == [] and result["total"]["switches"] == {}
     assert result["total"]["matrix"] == [[0] * 10] * 10 and result["zero_eight"]["0->8"]["count"] == 0
-    assert "Only one snapshot" in an.summary(result)
+    assert "Only one snapshot" in claims.analysis_summary(result)
 
 
 def test_confident_switches_are_listed_with_both_ends(tmp_path, real_digits):
