@@ -34,7 +34,7 @@ _EXPORTS = {
     "DCGAN": "gan",
     "sample": "training",
     "train": "training",
-    "sweep": "sweeps",
+    "sweep": "sweep_runner",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,7 +7,8 @@ those come the switch rate over training, the most frequent switches, every 0 ->
 switch with its steps, the lineage of one z, the class histogram over time (mode coverage,
 collapse) and whether confident digits switch less than uncertain ones; and whether a switch such as
 0 -> 8 happens more often than chance, between digits the judge is sure of, each z counted once per pair,
-with Holm's correction for the 90 pairs tested (a chance model and a permutation test).
+with Holm's correction for the 90 pairs tested (a chance model and a permutation test, both in
+:mod:`dcgan_lessons.stats`).
 
 Only ``snapshots.npz`` is read, so this works on any run: another seed or preset, a run still
 training, or a folder built by hand from real digits.
@@ -15,7 +16,6 @@ training, or a folder built by hand from real digits.
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .claims import holm, over_represented
 from .files import write_json
 from .judge import (
     CLASSES,
@@ -39,6 +38,7 @@ from .judge import (
     spread,
 )
 from .runs import Run, RunError, load_run
+from .stats import over_represented, transition_excess
 
 CONFIDENT = 0.9  # a digit the judge gives at least this probability counts as confident
 SETTLED_FRECHET = 10.0  # a run has formed its digits for good once every later snapshot is this close to real ones
@@ -71,97 +71,6 @@ def settled_index(modes: list[int], frechet: list[float], max_frechet: float = S
     good = [m == CLASSES and f is not None and f <= max_frechet for m, f in zip(modes, frechet, strict=True)]
     last_bad = max((k for k, ok in enumerate(good) if not ok), default=-1)
     return None if last_bad == len(good) - 1 else last_bad + 1
-
-
-def poisson_upper_tail(observed: int, expected: float) -> float:
-    """P(X >= observed) for X ~ Poisson(expected): how surprising a count this large is by chance."""
-    if observed <= 0:
-        return 1.0
-    if expected <= 0:
-        return 0.0
-    term = lambda i: math.exp(i * math.log(expected) - expected - math.lgamma(i + 1))  # noqa: E731
-    if observed <= expected:
-        return max(0.0, 1.0 - sum(term(i) for i in range(observed)))
-    total, i = 0.0, observed
-    while (t := term(i)) > total * 1e-15:
-        total, i = total + t, i + 1
-    return min(1.0, total)
-
-
-def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
-    return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
-
-
-def transition_excess(matrix: np.ndarray, alpha: float = 0.05) -> list[dict]:
-    """Each switch i -> j against chance, most over-represented first.
-
-    The chance model keeps how often each digit is left and entered (the off-diagonal row and column totals)
-    and pairs them at random, never a digit with itself: expected E_ij = a_i b_j for i != j, fitted to those
-    totals by iterative proportional fitting (quasi-independence). ``ratio`` is observed / expected, ``p``
-    the Poisson upper tail, ``p_holm`` that p adjusted for the pairs tested (:func:`holm`), ``significant``
-    ``p_holm`` below ``alpha``. The Poisson tail treats the counts as independent; counting every switch
-    overstates significance when the same z switches back and forth, so count each z once per pair
-    (:meth:`RunAnalysis.confident_pairs`) for a test, and read a matrix of all switches as a screen."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    off = matrix - np.diag(np.diag(matrix))
-    if off.sum() == 0:
-        return []
-    rows_total, cols_total, allowed = off.sum(axis=1), off.sum(axis=0), 1.0 - np.eye(CLASSES)
-    expected = allowed * off.sum() / allowed.sum()
-    for _ in range(1000):
-        expected *= _ratio(rows_total, expected.sum(axis=1))[:, None]
-        expected *= _ratio(cols_total, expected.sum(axis=0))
-        if np.allclose(expected.sum(axis=1), rows_total, rtol=1e-9, atol=1e-9):
-            break
-    rows = []
-    for i in range(CLASSES):
-        for j in range(CLASSES):
-            if i == j or expected[i, j] == 0:
-                continue
-            p = poisson_upper_tail(int(off[i, j]), float(expected[i, j]))
-            rows.append(
-                {
-                    "switch": f"{i}->{j}",
-                    "observed": int(off[i, j]),
-                    "expected": round(float(expected[i, j]), 3),
-                    "ratio": round(float(off[i, j] / expected[i, j]), 3),
-                    "p": p,
-                }
-            )
-    for row, adjusted in zip(rows, holm([r["p"] for r in rows]), strict=True):
-        row |= {"p_holm": adjusted, "significant": adjusted < alpha}
-    return sorted(rows, key=lambda r: (-r["ratio"], r["switch"]))
-
-
-def permutation_excess(matrix: np.ndarray, rounds: int = 5_000, seed: int = 0, alpha: float = 0.05) -> dict:
-    """Each switch i -> j against chance by permutation rather than a Poisson model: the cases counted in
-    ``matrix`` (off the diagonal) keep their sources, and their targets are shuffled among them, never a digit
-    onto itself, so every row and column total stays as observed. ``rounds`` shuffles (each from a random walk of
-    target swaps between two cases, 10 swaps a case) give, per switch, how often chance reaches its count:
-    {"i->j": {"p", "p_holm", "significant"}}, p = (1 + rounds at least as high) / (1 + rounds)."""
-    off = np.asarray(matrix, dtype=np.int64) * (1 - np.eye(CLASSES, dtype=np.int64))
-    cells = np.repeat(np.arange(CLASSES * CLASSES), off.ravel())
-    sources, targets = cells // CLASSES, cells % CLASSES
-    n = len(cells)
-    if n < 2:
-        return {}
-    rng = np.random.default_rng(seed)
-    shuffled = np.tile(targets, (rounds, 1))
-    chains = np.arange(rounds)
-    for _ in range(10 * n):
-        a, b = rng.integers(0, n, size=(2, rounds))
-        ta, tb = shuffled[chains, a], shuffled[chains, b]
-        ok = (sources[a] != tb) & (sources[b] != ta)
-        shuffled[chains[ok], a[ok]], shuffled[chains[ok], b[ok]] = tb[ok], ta[ok]
-    codes = sources * CLASSES + shuffled + (chains * CLASSES * CLASSES)[:, None]
-    null = np.bincount(codes.ravel(), minlength=rounds * CLASSES * CLASSES).reshape(rounds, CLASSES, CLASSES)
-    reached = (null >= off).sum(axis=0)
-    keys = [(i, j) for i in range(CLASSES) for j in range(CLASSES) if i != j]
-    p = [(1 + int(reached[i, j])) / (1 + rounds) for i, j in keys]
-    return {
-        f"{i}->{j}": {"p": pi, "p_holm": ph, "significant": ph < alpha}
-        for (i, j), pi, ph in zip(keys, p, holm(p), strict=True)
-    }
 
 
 @dataclass(frozen=True)
@@ -326,7 +235,8 @@ def excess_by_subset(
 ) -> list[dict]:
     """How the ``watch`` switches fare against chance on each subset of switches: from each named start (a
     snapshot index) on, between digits the judge is at least each threshold sure of, each z counted once per
-    pair (:meth:`RunAnalysis.confident_pairs`, :func:`transition_excess`). One row per (start, threshold):
+    pair (:meth:`RunAnalysis.confident_pairs`, :func:`dcgan_lessons.stats.transition_excess`). One row per
+    (start, threshold):
     {"start", "step", "threshold", "cases", "significant", "strongest", "watch": {switch: row with "rank"}}."""
     out = []
     for name, start in starts.items():
@@ -408,52 +318,6 @@ def epoch_quality(run: Run | str | os.PathLike, judge: Judge | None = None, sets
             }
         )
     return rows
-
-
-def _show(value: float | None, spec: str = ".2f") -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
-def summary(result: dict, reference: dict | None = None) -> str:
-    """A readable account of :meth:`RunAnalysis.to_dict` (what ``dcgan-lessons analyze`` prints)."""
-    snaps = result["snapshots"]
-    final = snaps[-1]
-    lines = [
-        f"Run {result['run']}: {len(snaps)} snapshots of the same {result['n']} z, steps {snaps[0]['step']} "
-        f"to {snaps[-1]['step']}.",
-        f"Final snapshot (step {final['step']}): {final['modes']}/10 modes, classifier score {final['score']:.2f}, "
-        f"Frechet {_show(final['frechet'])}, "
-        f"confidence {final['confidence']:.3f}, KL to uniform "
-        f"{final['kl_uniform']:.3f}.",
-    ]
-    if reference:
-        lines.append(
-            f"One held-out set of real test digits (N={reference['n']}): {reference['modes']}/10 modes, "
-            f"score {reference['score']:.2f}, Frechet {reference['frechet']:.2f}, "
-            f"confidence {reference['confidence']:.3f}."
-        )
-    lines.append("Digits drawn (%): " + " ".join(f"{d}:{100 * h:.0f}" for d, h in enumerate(final["hist"])))
-    transitions = result["transitions"]
-    if not transitions:
-        lines.append("Only one snapshot: nothing can switch yet.")
-        return "\n".join(lines)
-    rates = [t["switch_rate"] for t in transitions]
-    lines.append(
-        f"Switch rate between snapshots: first {rates[0]:.1%}, last {rates[-1]:.1%}, mean {np.mean(rates):.1%}."
-    )
-    top = list(result["total"]["switches"].items())[:8]
-    lines.append("Most frequent switches: " + (", ".join(f"{k} ({v})" for k, v in top) or "none"))
-    for key, entry in result["zero_eight"].items():
-        steps = sorted({e["to_step"] for e in entry["events"]})
-        where = f" (by steps {', '.join(map(str, steps[:12]))}{', ...' if len(steps) > 12 else ''})" if steps else ""
-        lines.append(f"{key}: {entry['count']} switches{where}.")
-    stab = result["stability"]
-    sure, unsure = stab["confident"], stab["uncertain"]
-    lines.append(
-        f"Confident digits (p >= {stab['threshold']}) switch {_show(sure['switch_rate'], '.1%')} of the time "
-        f"({sure['count']} cases), uncertain ones {_show(unsure['switch_rate'], '.1%')} ({unsure['count']} cases)."
-    )
-    return "\n".join(lines)
 
 
 def try_reference(n: int, judge: Judge | None = None) -> dict | None:

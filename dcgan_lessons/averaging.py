@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .runs import Run, load_run
+from .stats import holm, interval, t_p_value
 
 MEASURES = {  # key: (what it is, lower is better)
     "confident_switch_rate": ("switch rate between confident digits", True),
@@ -97,8 +98,6 @@ def side_by_side(run: Run | str | os.PathLike, judge=None, last_part: float = 1 
 def paired(rows: list[dict]) -> dict:
     """Averaged minus raw, per measure: each seed's difference, the mean with its 95% Student t interval
     across seeds, and in how many seeds the average came out lower."""
-    from .sweeps import interval
-
     compared = {}
     for key in MEASURES:
         differences = [row["averaged"][key] - row["raw"][key] for row in rows]
@@ -128,8 +127,6 @@ def compare_sweep(out_dir: str | os.PathLike, last_part: float = 1 / 3) -> dict:
 def tested(compared: dict) -> dict:
     """Each measure's paired t test (averaged minus raw, over seeds) with Holm's adjustment over the measures:
     ``p`` and ``holm`` added to each entry; None where every seed gives the same difference (nothing to test)."""
-    from .claims import holm, t_p_value
-
     p_values = {}
     for key, entry in compared.items():
         n, sd = entry["n"], entry["sd"]

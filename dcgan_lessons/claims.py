@@ -1,9 +1,8 @@
-"""Sentences the series states about measured data: rendered from the data, or checked against it.
+"""Sentences the series states about measured data, worded by the numbers.
 
-A notebook shows ``Markdown(claims.some_sentence(...))``, worded by the numbers, or writes a sentence by
-hand and puts ``claims.check(...)`` right after it, which raises :class:`ClaimError` naming the sentence
-and the numbers that contradict it. The test suite calls the same functions on the committed data (the
-reference run), so a false sentence fails CI even where the notebooks run in quick settings.
+A notebook shows ``Markdown(claims.some_sentence(...))``; the numbers themselves come from
+:mod:`dcgan_lessons.stats`. The test suite calls the same functions on the committed data (the reference
+run, the sweeps), so a false sentence fails CI even where the notebooks run in quick settings.
 """
 
 from __future__ import annotations
@@ -12,76 +11,11 @@ import math
 
 import numpy as np
 
-LN2 = math.log(2)
+from .stats import LN2, direction, expected_extreme, improvement, later_worse, over_represented, rank_correlation, trend
+from .stats import mean_interval as mean_interval  # notebook 07 calls dl.claims.mean_interval (until it says dl.stats)
+from .sweeps import run_key
+
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)
-
-# Student t quantiles t_{0.975, df} for df = 1..30 (standard tables; scipy.stats.t.ppf(0.975, df)).
-T_975 = (
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
-)  # fmt: skip
-
-
-class ClaimError(AssertionError):
-    """A sentence of the series is contradicted by the data it is about."""
-
-
-def check(holds: bool, claim: str, evidence: str) -> None:
-    """Raise :class:`ClaimError` when ``holds`` is false: the notebook says ``claim``, the data say ``evidence``."""
-    if not holds:
-        raise ClaimError(f"The text says: {claim!r}. The data disagree: {evidence}.")
-
-
-def t_quantile(df: int) -> float:
-    """t_{0.975, df}: the table above up to 30 degrees of freedom; beyond it the Cornish-Fisher
-    expansion of the t quantile around the normal one (z = 1.96), which is within 1e-4 there."""
-    if df < 1:
-        raise ValueError(f"a t quantile needs at least 1 degree of freedom, got {df}")
-    if df <= len(T_975):
-        return T_975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
-
-def t_p_value(t: float, df: int) -> float:
-    """The two-sided p-value of Student's t with ``df`` whole degrees of freedom, P(|T| >= |t|), in closed form
-    (Abramowitz and Stegun 26.7.3-4), so that p < 0.05 exactly when ``t_quantile(df)`` says |t| is past 95%."""
-    if df < 1:
-        raise ValueError(f"a t distribution needs at least 1 degree of freedom, got {df}")
-    theta = math.atan(abs(t) / math.sqrt(df))
-    cos2 = math.cos(theta) ** 2
-    term, total = 1.0, 1.0
-    for k in range(2 if df % 2 else 1, df - 2, 2):  # the series of cos^2 up to the power df - 3 (odd) or df - 2
-        term *= cos2 * k / (k + 1)
-        total += term
-    if df % 2:
-        inside = 2 / math.pi * (theta + (math.sin(theta) * math.cos(theta) * total if df > 1 else 0.0))
-    else:
-        inside = math.sin(theta) * total
-    return min(1.0, max(0.0, 1.0 - inside))
-
-
-def holm(p_values: list[float | None]) -> list[float | None]:
-    """Holm's step-down adjustment of p-values (None: no test, left out of the family): a comparison is
-    significant at family-wise level a when its adjusted p is below a, for all the comparisons at once."""
-    tested = sorted((p, k) for k, p in enumerate(p_values) if p is not None)
-    adjusted: list[float | None] = [None] * len(p_values)
-    running = 0.0
-    for rank, (p, k) in enumerate(tested):
-        running = max(running, min(1.0, (len(tested) - rank) * p))
-        adjusted[k] = running
-    return adjusted
-
-
-def verdict(low: float, high: float, lower_is_better: bool) -> str:
-    """One of "helps", "hurts" or "can't tell" for a 95% interval [low, high] of a difference (change minus control):
-    a change helps only when the whole interval lies on the good side of 0 (notebook 06's exercise ex19)."""
-    if low > 0:
-        return "hurts" if lower_is_better else "helps"
-    if high < 0:
-        return "helps" if lower_is_better else "hurts"
-    return "can't tell"
 
 
 def more_or_less(
@@ -95,12 +29,51 @@ def more_or_less(
     return same
 
 
-def mean_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of a normal 95% confidence interval (1.96 standard errors) along ``axis``."""
-    values = np.asarray(values, dtype=np.float64)
-    n = values.shape[axis]
-    sd = values.std(axis=axis, ddof=1) if n > 1 else np.zeros_like(values.mean(axis=axis))
-    return values.mean(axis=axis), 1.96 * sd / math.sqrt(n)
+def _show(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def analysis_summary(result: dict, reference: dict | None = None) -> str:
+    """A readable account of a run's switching, from :meth:`dcgan_lessons.analysis.RunAnalysis.to_dict` (what
+    ``dcgan-lessons analyze`` prints; ``reference``: one held-out set of real digits judged alike)."""
+    snaps = result["snapshots"]
+    final = snaps[-1]
+    lines = [
+        f"Run {result['run']}: {len(snaps)} snapshots of the same {result['n']} z, steps {snaps[0]['step']} "
+        f"to {snaps[-1]['step']}.",
+        f"Final snapshot (step {final['step']}): {final['modes']}/10 modes, classifier score {final['score']:.2f}, "
+        f"Frechet {_show(final['frechet'])}, "
+        f"confidence {final['confidence']:.3f}, KL to uniform "
+        f"{final['kl_uniform']:.3f}.",
+    ]
+    if reference:
+        lines.append(
+            f"One held-out set of real test digits (N={reference['n']}): {reference['modes']}/10 modes, "
+            f"score {reference['score']:.2f}, Frechet {reference['frechet']:.2f}, "
+            f"confidence {reference['confidence']:.3f}."
+        )
+    lines.append("Digits drawn (%): " + " ".join(f"{d}:{100 * h:.0f}" for d, h in enumerate(final["hist"])))
+    transitions = result["transitions"]
+    if not transitions:
+        lines.append("Only one snapshot: nothing can switch yet.")
+        return "\n".join(lines)
+    rates = [t["switch_rate"] for t in transitions]
+    lines.append(
+        f"Switch rate between snapshots: first {rates[0]:.1%}, last {rates[-1]:.1%}, mean {np.mean(rates):.1%}."
+    )
+    top = list(result["total"]["switches"].items())[:8]
+    lines.append("Most frequent switches: " + (", ".join(f"{k} ({v})" for k, v in top) or "none"))
+    for key, entry in result["zero_eight"].items():
+        steps = sorted({e["to_step"] for e in entry["events"]})
+        where = f" (by steps {', '.join(map(str, steps[:12]))}{', ...' if len(steps) > 12 else ''})" if steps else ""
+        lines.append(f"{key}: {entry['count']} switches{where}.")
+    stab = result["stability"]
+    sure, unsure = stab["confident"], stab["uncertain"]
+    lines.append(
+        f"Confident digits (p >= {stab['threshold']}) switch {_show(sure['switch_rate'], '.1%')} of the time "
+        f"({sure['count']} cases), uncertain ones {_show(unsure['switch_rate'], '.1%')} ({unsure['count']} cases)."
+    )
+    return "\n".join(lines)
 
 
 def loss_trend(history: dict, name: str = "This run") -> str:
@@ -137,12 +110,6 @@ def loss_trend(history: dict, name: str = "This run") -> str:
         f"in {below} of {len(epochs)} epochs"
     )
     return f"{name}: {span}, {verdict}; {edge}."
-
-
-def over_represented(rows: list[dict]) -> list[dict]:
-    """The switches of :func:`dcgan_lessons.analysis.transition_excess` that happen significantly more often
-    than chance, in its order (most over-represented first)."""
-    return [r for r in rows if r["significant"] and r["ratio"] > 1]
 
 
 def _pair(switch: str) -> str:
@@ -225,7 +192,7 @@ def is_special(rows: list[dict], watch: tuple[str, ...] = ("0->8", "8->0")) -> s
 
 
 def permutation_check(rows: list[dict], permuted: dict, rounds: int, watch: tuple[str, ...] = ("0->8", "8->0")) -> str:
-    """What a permutation test (:func:`dcgan_lessons.analysis.permutation_excess`, ``rounds`` shuffles) says
+    """What a permutation test (:func:`dcgan_lessons.stats.permutation_excess`, ``rounds`` shuffles) says
     beside the Poisson chance model's ``rows`` on the same matrix: its significant pairs, the ``watch``
     switches' p-values, and whether the two tests name the same significant pairs."""
     if not permuted:
@@ -303,33 +270,10 @@ def excess_robustness(rows: list[dict], watch: str = "0->8") -> str:
     )
 
 
-def later_worse(rows: list[dict], measure: str, higher_is_better: bool) -> dict:
-    """Is the last epoch worse on ``measure`` than the run's best epoch, by more than twice the noise of a
-    difference of two such numbers (each with its standard deviation ``measure + "_sd"`` over fresh z)?
-    {"best", "last", "gap", "noise", "worse"}: gap > 0 means worse."""
-    pick = max if higher_is_better else min
-    best, last = pick(rows, key=lambda r: r[measure]), rows[-1]
-    gap = (best[measure] - last[measure]) if higher_is_better else (last[measure] - best[measure])
-    noise = 2 * math.hypot(best[f"{measure}_sd"], last[f"{measure}_sd"])
-    return {"best": best, "last": last, "gap": gap, "noise": noise, "worse": gap > noise}
-
-
-def expected_extreme(k: int) -> float:
-    """E[max of k independent standard normal draws]: how many standard deviations beyond their mean the best
-    of k equally good but noisy numbers lies on average (0 for one, 1.54 for 10, 2.04 for 30). Picking the
-    best of many noisy numbers picks luck."""
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    x = np.linspace(-12.0, 12.0, 24001)
-    below = 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x]))
-    density = k * np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi) * below ** (k - 1)
-    return float(np.sum(x * density) * (x[1] - x[0]))
-
-
 def picked_best(values: list[float], names: list[str], sd: float, higher_is_better: bool, what: str) -> str:
     """The best of several noisy ``values`` (one ``what``, e.g. "Frechet distance", each named in ``names``)
     against what luck alone gives: how far the best of that many draws with standard deviation ``sd`` lies
-    beyond their mean on average (:func:`expected_extreme`)."""
+    beyond their mean on average (:func:`dcgan_lessons.stats.expected_extreme`)."""
     values = np.asarray(values, dtype=np.float64)
     sign = 1 if higher_is_better else -1
     best = int(np.argmax(sign * values))
@@ -347,49 +291,21 @@ def picked_best(values: list[float], names: list[str], sd: float, higher_is_bett
     )
 
 
-def trend(rows: list[dict], measure: str) -> dict:
-    """The straight-line trend of ``measure`` over the second half of a run's epochs (least squares), per 10
-    epochs, with a 95% t interval from the spread of the epochs around the line, which holds both the
-    judge's sampling noise and the generator's own wandering from epoch to epoch.
-    {"first", "last", "slope", "low", "high"}; the interval is None below four epochs, the slope below two."""
-    half = rows[len(rows) // 2 :]
-    x = np.array([r["epoch"] for r in half], dtype=np.float64)
-    y = np.array([r[measure] for r in half], dtype=np.float64)
-    result = {"first": int(x[0]), "last": int(x[-1]), "slope": None, "low": None, "high": None}
-    if len(half) < 2:
-        return result  # one epoch draws no line
-    sxx = ((x - x.mean()) ** 2).sum()
-    slope = ((x - x.mean()) * (y - y.mean())).sum() / sxx
-    result["slope"] = 10 * slope
-    if len(half) >= 4:
-        residual = y - y.mean() - slope * (x - x.mean())
-        width = t_quantile(len(half) - 2) * math.sqrt((residual**2).sum() / (len(half) - 2) / sxx)
-        result |= {"low": 10 * (slope - width), "high": 10 * (slope + width)}
-    return result
-
-
-def _direction(trend: dict, higher_is_better: bool) -> int:
-    """+1 when a :func:`trend`'s whole interval lies on the better side of 0, -1 on the worse side, else 0."""
-    if trend["low"] is None or trend["low"] <= 0 <= trend["high"]:
-        return 0
-    return 1 if (trend["low"] > 0) == higher_is_better else -1
-
-
 def more_epochs(rows: list[dict]) -> dict:
     """What more epochs did to each judged measure (:data:`MEASURES`): the last epoch against the best
-    (:func:`later_worse`), the second half's trend (:func:`trend`), the names of the measures that got worse
-    (either test) and of those that improved (the second half's gain beyond its noise, or its trend),
-    and for each improved one why (``"why"``: a clause naming both tests' results)."""
+    (:func:`dcgan_lessons.stats.later_worse`), the second half's trend (:func:`dcgan_lessons.stats.trend`), the
+    names of the measures that got worse (either test) and of those that improved (the second half's gain beyond
+    its noise, or its trend), and for each improved one why (``"why"``: a clause naming both tests' results)."""
     mid, last = rows[len(rows) // 2], rows[-1]
     tests = {measure: later_worse(rows, measure, higher) for measure, higher, _ in MEASURES}
     trends = {measure: trend(rows, measure) for measure, _, _ in MEASURES}
     worse = [
-        name for measure, higher, name in MEASURES if tests[measure]["worse"] or _direction(trends[measure], higher) < 0
+        name for measure, higher, name in MEASURES if tests[measure]["worse"] or direction(trends[measure], higher) < 0
     ]
     why = {}
     for measure, higher, name in MEASURES:
-        gain, noise = _gain(mid, last, measure, higher)
-        trending = _direction(trends[measure], higher) > 0
+        gain, noise = improvement(mid, last, measure, higher)
+        trending = direction(trends[measure], higher) > 0
         if name in worse or not (trending or gain > noise):
             continue
         versus = "exceeds" if gain > noise else "is within"
@@ -408,7 +324,7 @@ def quality_over_epochs(rows: list[dict]) -> str:
     (:func:`dcgan_lessons.analysis.epoch_quality`): how the Frechet distance and classifier score moved,
     whether the last epoch is worse than the best by more than the measurement noise (the final generator's
     spread over fresh z), how much of the best is luck (:func:`picked_best`), and whether the second half of
-    the run still trends either way (:func:`trend`)."""
+    the run still trends either way (:func:`dcgan_lessons.stats.trend`)."""
     if len(rows) < 2:
         return "One judged epoch is not enough to say whether more epochs help."
     last = rows[-1]
@@ -451,7 +367,7 @@ def quality_over_epochs(rows: list[dict]) -> str:
                 f"A straight line through epochs {s['first']} to {s['last']} moves it by {s['slope']:+.2f} per 10 "
                 f"epochs (95% interval {s['low']:+.2f} to {s['high']:+.2f}): "
                 + {1: "still improving", -1: "getting worse", 0: "no trend beyond the spread of the epochs"}[
-                    _direction(s, higher)
+                    direction(s, higher)
                 ]
                 + "."
             )
@@ -485,12 +401,6 @@ def _from_to(rows: list[dict], measure: str, spec: str, with_epochs: bool = Fals
 def improvements(found: dict) -> str:
     """The measures :func:`more_epochs` found improved, each with why: "the X improved (its trend ...)"."""
     return " and ".join(f"the {name} improved ({reason})" for name, reason in found["why"].items())
-
-
-def _gain(before: dict, after: dict, measure: str, higher_is_better: bool) -> tuple[float, float]:
-    """How much better ``after`` is than ``before`` on ``measure``, and twice the noise of their difference."""
-    gain = after[measure] - before[measure] if higher_is_better else before[measure] - after[measure]
-    return gain, 2 * math.hypot(before[f"{measure}_sd"], after[f"{measure}_sd"])
 
 
 def _span(values: list[float], spec: str = ".3f") -> str:
@@ -618,11 +528,6 @@ def first_row_against(
 
 def _near(row: dict, report: tuple[float, float]) -> bool:
     return all(abs(row[key] - value) <= NEAR_REPORT[key] for key, value in zip(NEAR_REPORT, report, strict=True))
-
-
-def run_key(row: dict) -> str:
-    """A sweep run's key in :func:`dcgan_lessons.sweeps.histories`: its folder ``<label>/seed_<n>``."""
-    return row["run"].removeprefix("runs/")
 
 
 def first_row_candidates(
@@ -792,15 +697,6 @@ def cut_off_generators(rows: list[dict], histories: dict[str, dict]) -> str:
         "every fake in every batch scored below 10^-7, where the clip makes the non-saturating gradient exactly 0: "
         "the discriminator had won so completely that the generator's loss no longer told it anything."
     )
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(np.float64)
-
-
-def rank_correlation(a, b) -> float:
-    """Spearman's rank correlation of two equally long sequences (no ties expected: measured floats)."""
-    return float(np.corrcoef(_ranks(np.asarray(a)), _ranks(np.asarray(b)))[0, 1])
 
 
 def losses_against_quality(rows: list[dict]) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import sandbox
 from .cluster import check_cluster, dask_client
-from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, EXERCISES, exercise_cells
+from .exercises import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, EXERCISES
 from .exercises import get as get_exercise
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
 from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
@@ -143,25 +143,6 @@ def _free(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
     return candidate
-
-
-def insert_exercises(notebook: str | os.PathLike, placements: dict[str, str]) -> None:
-    """Put each exercise's cells (task, answer, check) into ``notebook`` right after the first cell whose
-    source contains its anchor text: ``{"ex01": "make_dataset("}``. Cells of an exercise that is already
-    there are replaced, so re-running this after editing an exercise updates the notebook."""
-    import nbformat
-
-    path = Path(notebook)
-    nb = nbformat.read(path, as_version=4)
-    for exercise_id, anchor in placements.items():
-        new = exercise_cells(exercise_id)
-        ids = {_nbgrader(c)["grade_id"] for c in new}
-        nb.cells = [c for c in nb.cells if _nbgrader(c).get("grade_id") not in ids]
-        at = next((i for i, c in enumerate(nb.cells) if anchor in c.source), None)
-        if at is None:
-            raise ValueError(f"{path.name}: no cell contains {anchor!r}, the anchor for {exercise_id}")
-        nb.cells[at + 1 : at + 1] = new
-    nbformat.write(nb, path)
 
 
 # --- grading ----------------------------------------------------------------------------------

@@ -309,7 +309,8 @@ def _lessons(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     import json
 
-    from .analysis import analyze_run, save_analysis, summary
+    from .analysis import analyze_run, save_analysis
+    from .claims import analysis_summary as summary
     from .runs import load_run
 
     if args.out and not args.save:
@@ -329,7 +330,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 @command("sweep")
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweeps import sweep
+    from .sweep_runner import sweep
 
     sweep(
         args.spec,

@@ -8,8 +8,6 @@ vanishes exactly when the generator is losing).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from keras import ops
 
@@ -17,7 +15,6 @@ from .config import GENERATOR_LOSSES
 
 # Keras' own BCE clips probabilities to [eps, 1 - eps]; so do we, so the numbers agree.
 EPSILON = 1e-7
-LN2 = math.log(2.0)
 
 
 def binary_cross_entropy(target, prob):

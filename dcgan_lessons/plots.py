@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .stats import LN2
+
 FIGURES_VARIABLE = "DCGAN_LESSONS_FIGURES"
 
 
@@ -107,15 +109,13 @@ def _epoch_ticks(ax, history: dict) -> None:
 
 def plot_losses(history: dict, ax=None):
     """d_loss and g_loss against the step (interval means), with epoch means as dots and ln 2."""
-    import math
-
     ax = _axes(ax)
     steps = history["steps"]
     x = [r["step"] for r in steps]
     for key, color in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
         ax.plot(x, [r[key] for r in steps], color=color, lw=1, alpha=0.8, label=key)
         ax.plot([e["steps"] for e in history["epochs"]], [e[key] for e in history["epochs"]], "o", color=color, ms=4)
-    ax.axhline(math.log(2), color="k", ls="--", lw=0.8, label="ln 2 = 0.693")
+    ax.axhline(LN2, color="k", ls="--", lw=0.8, label="ln 2 = 0.693")
     _epoch_ticks(ax, history)
     ax.set(xlabel="training step", ylabel="loss", title="Losses (lines: every log interval; dots: epoch means)")
     ax.legend(loc="upper right")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import stats
 from .reference import INSTALLED
 
 PROJECT = INSTALLED.parent  # the repository the package was installed from: its committed runs and sweeps
@@ -93,9 +94,9 @@ def measure_zero_eight(analysis) -> dict:
         {
             "step": int(analysis.steps[start]),
             "threshold": an.CONFIDENT,
-            "excess": an.transition_excess(pairs),
+            "excess": stats.transition_excess(pairs),
             "rounds": ROUNDS,
-            "permuted": an.permutation_excess(pairs, rounds=ROUNDS),
+            "permuted": stats.permutation_excess(pairs, rounds=ROUNDS),
             "subsets": an.excess_by_subset(analysis, an.formed_starts(analysis)),
         }
     )
@@ -182,8 +183,8 @@ def _pairs_most_switched(matrix: list[list[int]], top: int = 3) -> str:
 def against_report(history: dict) -> str:
     """How near a run's epoch means come to the report's logged rows: the first row apart, the others as the
     largest gap, and the last rows against ln 2, where both players' losses sit when D says 0.5 to everything."""
-    from .losses import LN2
     from .report import compare_with_report
+    from .stats import LN2
 
     rows = [r for r in compare_with_report(history) if r["run_d_loss"] is not None]
     if len(rows) < 2:

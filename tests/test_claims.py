@@ -2,8 +2,7 @@
 
 import json
 
-from dcgan_lessons import analysis as an
-from dcgan_lessons import claims
+from dcgan_lessons import claims, stats
 
 import numpy as np
 import pytest
@@ -20,19 +19,10 @@ def epoch_rows(frechet: list[float], score: list[float], sd: float = 0.5) -> lis
     ]
 
 
-def test_a_contradicted_sentence_raises_a_claim_error_naming_it():
-    claims.check(True, "more ink on the straight path", "no contradiction")
-    contradicted = r"The text says: 'the linear path fades'\. The data disagree: \+0\.005"
-    with pytest.raises(claims.ClaimError, match=contradicted):
-        claims.check(False, "the linear path fades", "+0.005 ink at the midpoint")
-
-
 def test_words_follow_the_sign_and_the_noise():
     assert claims.more_or_less(0.006, 0.001) == "more"
     assert claims.more_or_less(-0.006, 0.001) == "less"
     assert claims.more_or_less(0.0005, 0.001) == "about as much"
-    mean, half = claims.mean_interval(np.array([1.0, 2.0, 3.0, 4.0]))
-    assert mean == 2.5 and half == pytest.approx(1.96 * np.std([1, 2, 3, 4], ddof=1) / 2)
 
 
 def test_the_loss_sentence_says_where_the_losses_went():
@@ -45,7 +35,7 @@ def test_the_loss_sentence_says_where_the_losses_went():
     reference = json.loads((REFERENCE / "history.json").read_text())
     sentence = claims.loss_trend(reference)  # notebook 05's sentence: D(x) above D(G(z)) all along, not "level"
     gaps = [e["d_real"] - e["d_fake"] for e in reference["epochs"]]
-    assert min(gaps) > 0 and max(e["d_loss"] for e in reference["epochs"]) < claims.LN2
+    assert min(gaps) > 0 and max(e["d_loss"] for e in reference["epochs"]) < stats.LN2
     assert f"keeps an edge in all 35 epochs: the mean D(x) exceeds the mean D(G(z)) by {min(gaps):.3f}" in sentence
     see_saw = {"epochs": [{**at_equilibrium["epochs"][0], "d_real": r, "d_fake": 0.99 - r} for r in (0.5, 0.49)]}
     assert "ranges from -0.010 to 0.010 over the epochs" in claims.loss_trend(see_saw)
@@ -64,7 +54,7 @@ def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_he
     degrading = epoch_rows([40, 10, 6, 5, 9, 14], [6.0, 7.5, 8.2, 8.4, 8.0, 7.5])
     sentence = claims.quality_over_epochs(degrading)
     assert "more epochs made the Frechet distance and the classifier score worse" in sentence
-    assert claims.later_worse(degrading, "frechet", higher_is_better=False)["best"]["epoch"] == 4
+    assert stats.later_worse(degrading, "frechet", higher_is_better=False)["best"]["epoch"] == 4
     flat = epoch_rows([6.0, 6.2, 5.9, 6.1], [8.3, 8.2, 8.3, 8.25])
     assert "neither helped nor hurt" in claims.quality_over_epochs(flat)
 
@@ -72,16 +62,16 @@ def test_more_epochs_that_hurt_are_called_worse_and_more_that_help_are_called_he
 def test_a_slow_drift_within_the_noise_of_the_best_epoch_is_caught_by_the_trend():
     # every epoch of the second half is within the noise of the best, but they rise steadily
     drifting = epoch_rows([40, 10, 6, 5, 5.3, 5.65, 5.85, 6.2], [6, 7, 8, 8.4, 8.4, 8.4, 8.4, 8.4])
-    assert not claims.later_worse(drifting, "frechet", higher_is_better=False)["worse"]
-    rise = claims.trend(drifting, "frechet")
+    assert not stats.later_worse(drifting, "frechet", higher_is_better=False)["worse"]
+    rise = stats.trend(drifting, "frechet")
     assert (rise["first"], rise["last"]) == (5, 8)
     assert rise["slope"] == pytest.approx(10 * np.polyfit([5, 6, 7, 8], [5.3, 5.65, 5.85, 6.2], 1)[0])
     assert 0 < rise["low"] < rise["slope"] < rise["high"]
     sentence = claims.quality_over_epochs(drifting)
     assert "epochs 5 to 8 moves it by +2.90 per 10 epochs" in sentence and "getting worse" in sentence
     assert "more epochs made the Frechet distance worse" in sentence
-    assert claims.trend(drifting[:6], "frechet")["low"] is None  # three epochs: no interval, no verdict
-    assert claims.trend(drifting[:2], "frechet")["slope"] is None  # one epoch in the second half: no line
+    assert stats.trend(drifting[:6], "frechet")["low"] is None  # three epochs: no interval, no verdict
+    assert stats.trend(drifting[:2], "frechet")["slope"] is None  # one epoch in the second half: no line
     two = claims.quality_over_epochs(drifting[:2])
     assert "getting worse" not in two  # and no 0/0 warning on the way
     assert "went from 40.0 (epoch 1) to 10.0 (epoch 2);" in two and "from 6.00 to 7.00." in two
@@ -89,10 +79,10 @@ def test_a_slow_drift_within_the_noise_of_the_best_epoch_is_caught_by_the_trend(
 
 
 def test_the_best_of_many_noisy_values_is_set_against_luck():
-    assert claims.expected_extreme(1) == pytest.approx(0, abs=1e-9)
-    assert claims.expected_extreme(2) == pytest.approx(1 / np.sqrt(np.pi), abs=1e-6)  # E max of two normals
+    assert stats.expected_extreme(1) == pytest.approx(0, abs=1e-9)
+    assert stats.expected_extreme(2) == pytest.approx(1 / np.sqrt(np.pi), abs=1e-6)  # E max of two normals
     simulated = np.random.default_rng(0).standard_normal((20_000, 18)).max(axis=1).mean()
-    assert claims.expected_extreme(18) == pytest.approx(simulated, abs=0.02)
+    assert stats.expected_extreme(18) == pytest.approx(simulated, abs=0.02)
     plateau = [5.0, 5.5, 4.4, 5.8, 5.2, 5.6]  # the lowest is 0.85 below the mean, luck gives 1.27 x 1.0
     sentence = claims.picked_best(plateau, [f"epoch {e}" for e in range(6)], 1.0, False, "Frechet distance")
     assert sentence.startswith("The best Frechet distance, epoch 2's 4.40, is 0.85 lower than the mean of the 6")
@@ -113,13 +103,13 @@ def test_over_represented_switches_are_named_and_the_watched_one_judged():
     matrix = np.full((10, 10), 10)
     np.fill_diagonal(matrix, 500)
     matrix[0, 8] = 60  # the report's switch, planted
-    sentence = claims.switch_excess(an.transition_excess(matrix))
+    sentence = claims.switch_excess(stats.transition_excess(matrix))
     assert sentence.startswith("1 of the 90 possible switches") and "0->8 (" in sentence
     assert "0->8: 60 switches" in sentence and "significantly over-represented" in sentence
-    plain = claims.switch_excess(an.transition_excess(np.full((10, 10), 10)))
+    plain = claims.switch_excess(stats.transition_excess(np.full((10, 10), 10)))
     assert plain.startswith("0 of the 90") and "0->8: 10 switches" in plain and "not significant" in plain
     assert claims.switch_excess([]).startswith("No z switched")
-    assert "0->8: 60 z against" in claims.switch_excess(an.transition_excess(matrix), unit="z")
+    assert "0->8: 60 z against" in claims.switch_excess(stats.transition_excess(matrix), unit="z")
 
 
 def planted(**cells: int) -> list[dict]:
@@ -129,7 +119,7 @@ def planted(**cells: int) -> list[dict]:
     for key, count in cells.items():
         i, j = map(int, key.strip("_").split("_"))
         matrix[i, j] = count
-    return an.transition_excess(matrix)
+    return stats.transition_excess(matrix)
 
 
 def test_is_special_says_above_chance_significance_after_holm_and_the_pairs_ahead():
@@ -187,7 +177,7 @@ def test_losses_and_quality_are_ranked_against_each_other_and_against_time():
     rows = epoch_rows([40, 20, 12, 8, 6, 5], [6.0, 7.0, 7.5, 8.0, 8.2, 8.4])
     for r, g, d in zip(rows, [1.2, 1.0, 0.9, 0.85, 0.8, 0.78], [0.5, 0.6, 0.62, 0.65, 0.66, 0.67], strict=True):
         r.update(g_loss=g, d_loss=d)
-    assert claims.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1)
+    assert stats.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1)
     sentence = claims.losses_against_quality(rows)
     assert "+1.00 with the epoch's mean g_loss and -1.00 with its d_loss, and -1.00 with the epoch" in sentence
     assert "much as the judge does, but so does the epoch number alone (-1.00)" in sentence
@@ -243,22 +233,6 @@ def _history(windows: list[tuple[int, float, float]]) -> dict:
     return {"steps": [{"step": s, "d_loss": d, "g_loss": g} for s, d, g in windows]}
 
 
-def test_t_p_values_match_the_t_table_and_known_values():
-    for df, t in enumerate(claims.T_975, start=1):  # the 97.5% quantile leaves 5% in both tails
-        assert claims.t_p_value(t, df) == pytest.approx(0.05, abs=2e-5)
-    assert claims.t_p_value(1.0, 1) == pytest.approx(0.5)  # Cauchy: P(|T| >= 1) = 1/2
-    assert claims.t_p_value(-1.0, 2) == pytest.approx(1 - 1 / 3**0.5)  # df 2: P(|T| >= t) = 1 - t / sqrt(2 + t^2)
-    assert claims.t_p_value(0.0, 7) == 1.0
-    with pytest.raises(ValueError, match="at least 1 degree of freedom"):
-        claims.t_p_value(2.0, 0)
-
-
-def test_holm_adjusts_step_down_and_skips_missing_tests():
-    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> kept monotone: 0.06
-    assert claims.holm([0.01, 0.04, None, 0.03, 0.005]) == pytest.approx([0.03, 0.06, None, 0.06, 0.02])
-    assert claims.holm([0.5, 0.9]) == [1.0, 1.0] and claims.holm([]) == []
-
-
 def _compared(rows: list[tuple[str, str, float, float, float, float]]) -> list[dict]:
     """Rows of sweeps.against_control: (condition, measure, difference, low, high, p), Holm applied."""
     from dcgan_lessons import sweeps
@@ -267,11 +241,9 @@ def _compared(rows: list[tuple[str, str, float, float, float, float]]) -> list[d
         {"condition": c, "measure": m, "difference": d, "ci_low": lo, "ci_high": hi, "p": p, "seeds": [3, 3]}
         for c, m, d, lo, hi, p in rows
     ]
-    for row, adjusted in zip(compared, claims.holm([r["p"] for r in compared]), strict=True):
+    for row, adjusted in zip(compared, stats.holm([r["p"] for r in compared]), strict=True):
         says = (
-            None
-            if row["ci_low"] is None
-            else claims.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
+            None if row["ci_low"] is None else stats.verdict(row["ci_low"], row["ci_high"], row["measure"] == "frechet")
         )
         row["interval_says"] = says
         row["verdict"] = says and (says if adjusted is not None and adjusted < sweeps.FAMILY_LEVEL else "can't tell")
@@ -461,7 +433,7 @@ def test_the_committed_first_row_sweep_kept_every_step():
     ]
     histories = sweeps.histories(folder, rows)
     for row in rows:  # log_every = 1: one line per step of the epoch
-        assert [w["step"] for w in histories[claims.run_key(row)]["steps"]] == list(range(1, row["steps"] + 1))
+        assert [w["step"] for w in histories[sweeps.run_key(row)]["steps"]] == list(range(1, row["steps"] + 1))
 
 
 def test_what_one_epoch_buys_is_said_with_the_steps_it_took():

@@ -136,18 +136,6 @@ def test_assign_never_writes_through_links_nor_over_work_unless_told(teacher, tm
     assert kept.name == teacher.name and kept.read_bytes() == mine
 
 
-def test_insert_exercises_places_cells_after_the_anchor_and_can_be_rerun(tmp_path):
-    path = _write(
-        [v4.new_code_cell("import dcgan_lessons as dl"), v4.new_markdown_cell("## Batches")], tmp_path / "n.ipynb"
-    )
-    for _ in range(2):
-        classroom.insert_exercises(path, {"ex02": "## Batches", "ex01": "import dcgan_lessons"})
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, as_version=4).cells]
-    assert ids == [None, "ex01_task", "ex01_answer", "ex01_check", None, "ex02_task", "ex02_answer", "ex02_check"]
-    with pytest.raises(ValueError, match="n.ipynb: no cell contains '## Nowhere', the anchor for ex03"):
-        classroom.insert_exercises(path, {"ex03": "## Nowhere"})
-
-
 def _cell(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 

@@ -4,7 +4,7 @@ cluster starts (the real clusters run in test_sweep.py and test_classroom.py).""
 from dcgan_lessons.classroom import grade
 from dcgan_lessons.cli import main
 from dcgan_lessons.cluster import dask_client
-from dcgan_lessons.sweeps import sweep
+from dcgan_lessons.sweep_runner import sweep
 
 import pytest
 

@@ -489,8 +489,8 @@ def test_the_interval_exercise_reads_the_sweeps_own_seeds(capsys):
 def test_the_ink_exercise_measures_what_its_task_says():
     """ex20's key is what all 250 disjoint pairs of the fixed z give, paired; its task promises an interval of
     about +-0.001 (under 1% of the ink), and the hint's experiment (z scaled by 0.71) points the same way."""
-    from dcgan_lessons.claims import mean_interval
     from dcgan_lessons.exercises.latent import measured_ink
+    from dcgan_lessons.stats import mean_interval
 
     data = reference_generator()
     measured = measured_ink(data["generator"], data["noise"])

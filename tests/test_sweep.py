@@ -12,22 +12,19 @@ import subprocess
 import sys
 import time
 
-from dcgan_lessons.claims import t_p_value
+from dcgan_lessons.stats import interval
+from dcgan_lessons.sweep_runner import plan, sweep
 from dcgan_lessons.sweeps import (
     FORMED_RATE,
     LOWER_IS_BETTER,
     MEASURES,
     against_control,
-    difference,
     draw_against_control,
     draw_summary,
-    interval,
-    plan,
     possible_difference,
     report,
     summarize,
     summary_table,
-    sweep,
 )
 
 import pytest
@@ -240,7 +237,7 @@ def test_bad_toml_and_the_committed_spec(tmp_path):
 
 
 def test_a_worker_without_mnist_is_named_once_not_retried(tmp_path, monkeypatch):
-    from dcgan_lessons.sweeps import run_one
+    from dcgan_lessons.sweep_runner import run_one
 
     monkeypatch.delenv("MNIST_DIR", raising=False)
     spec = {**SPEC, "conditions": [{"label": "a"}], "seeds": [0]}
@@ -301,21 +298,7 @@ def test_an_unreachable_scheduler_is_named_before_anything_is_written(tmp_path, 
     assert "holds a damaged sweep (KeyError: 'conditions')" in capsys.readouterr().err
 
 
-def test_confidence_intervals():
-    three = interval([1.0, 2.0, 3.0])  # sd 1, t(0.975, 2) = 4.3027
-    assert three["mean"] == 2.0 and three["sd"] == 1.0
-    assert three["ci_high"] - 2.0 == pytest.approx(4.3027 / 3**0.5, abs=1e-6)
-    assert interval([5.0]) == {"n": 1, "mean": 5.0, "sd": None, "ci_low": None, "ci_high": None}
-
-
-def test_differences_against_the_control_use_welchs_interval():
-    # variances 1 and 5/3: df = 0.75^2 / ((1/3)^2 / 2 + (5/12)^2 / 3) = 4.96, rounded down to 4: t = 2.7764
-    welch = difference([1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0])
-    assert welch["difference"] == -3.5 and welch["df"] == pytest.approx(4.96, abs=0.01)
-    assert welch["ci_high"] == pytest.approx(-3.5 + 2.7764 * 0.75**0.5, abs=1e-5)
-    assert welch["p"] == pytest.approx(t_p_value(3.5 / 0.75**0.5, 4), abs=1e-6) and welch["p"] < 0.05
-    assert difference([1.0], [2.0, 3.0])["ci_low"] is None  # one seed: no interval
-    assert difference([10.0, 10.0], [10.0, 10.0, 10.0])["p"] is None  # every seed the same: nothing to test
+def test_verdicts_against_the_control_come_from_welchs_interval():
     rows = [
         {"condition": "control", "switch_rate": 0.40, "score": 6.0},
         {"condition": "control", "switch_rate": 0.42, "score": 6.4},

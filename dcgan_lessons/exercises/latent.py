@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..stats import mean_interval
 from . import _array, _call, _close, _register, _Wrong
 
 
@@ -80,8 +81,6 @@ def measured_ink(generator, noise: np.ndarray, pairs: int | None = None, seed: i
 
 
 def _check_ink(ink_prediction, hidden: bool = False, generator=None, noise=None, **_) -> str:
-    from ..claims import mean_interval
-
     choices = ("more", "less", "the same")
     if ink_prediction not in choices:
         raise _Wrong(f"answer with one of {', '.join(map(repr, choices))}, got {ink_prediction!r}")

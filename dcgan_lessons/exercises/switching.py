@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..claims import verdict as verdict_rule
+from ..stats import verdict as verdict_rule
 from . import _call, _register, _short, _Wrong
 
 

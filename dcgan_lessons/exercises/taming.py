@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..stats import interval, t_quantile
 from . import _call, _close, _integer, _number, _register, _short, _Wrong
 
 
@@ -83,17 +84,8 @@ steps after which the distance is at least twice the start. The check plays the 
 )
 
 
-def _t(df: int) -> float:
-    """Student's t_{0.975, df}, as the sweeps use it (imported here: the sweeps module starts TensorFlow)."""
-    from ..sweeps import t_quantile
-
-    return t_quantile(df)
-
-
 def _by_hand(values) -> tuple[float, float, float]:
-    """(mean, low, high) as the sweep's table computes them (:func:`dcgan_lessons.sweeps.interval`)."""
-    from ..sweeps import interval
-
+    """(mean, low, high) as the sweep's table computes them (:func:`dcgan_lessons.stats.interval`)."""
     found = interval(values)
     return found["mean"], found["ci_low"], found["ci_high"]
 
@@ -121,19 +113,19 @@ def _check_interval(mean_interval, hidden: bool = False, values=None, **_) -> st
         if math.isclose(half, 1.959964 * sd / math.sqrt(n), rel_tol=1e-3):
             raise _Wrong(
                 f"{shown}: 1.96 is the normal quantile, right only for many seeds; with {n} seeds use "
-                f"dl.sweeps.t_quantile({n - 1}) = {_t(n - 1):.3f}"
+                f"dl.sweeps.t_quantile({n - 1}) = {t_quantile(n - 1):.3f}"
             )
-        if math.isclose(half, _t(n - 1) * float(np.std(case)) / math.sqrt(n), rel_tol=1e-3):
+        if math.isclose(half, t_quantile(n - 1) * float(np.std(case)) / math.sqrt(n), rel_tol=1e-3):
             raise _Wrong(f"{shown}: np.std divides by n; the sample standard deviation divides by n - 1 (ddof=1)")
-        if math.isclose(half, _t(n - 1) * sd, rel_tol=1e-3):
+        if math.isclose(half, t_quantile(n - 1) * sd, rel_tol=1e-3):
             raise _Wrong(f"{shown}: the interval is for the mean, so divide the spread by sqrt(n)")
-        if math.isclose(half, _t(n) * sd / math.sqrt(n), rel_tol=1e-3):
+        if math.isclose(half, t_quantile(n) * sd / math.sqrt(n), rel_tol=1e-3):
             raise _Wrong(f"{shown}: {n} values leave n - 1 = {n - 1} degrees of freedom, not {n}")
         raise _Wrong(f"{shown}: mean ± t * sd / sqrt(n)")
-    three = _t(2) / math.sqrt(3)
+    three = t_quantile(2) / math.sqrt(3)
     return (
         f"with three seeds the interval reaches {three:.2f} standard deviations of the seeds on each side of the "
-        f"mean, because the t quantile for two degrees of freedom is {_t(2):.2f}, not 1.96: the spread "
+        f"mean, because the t quantile for two degrees of freedom is {t_quantile(2):.2f}, not 1.96: the spread "
         "itself is guessed from three values."
     )
 
