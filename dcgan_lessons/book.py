@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-from .classroom import student_version
+from .handouts import student_version
 from .notebooks import NOTEBOOK_DIR, series
 
 BOOK_DIR = Path("docs/book")  # the configuration and landing page, from the project folder like NOTEBOOK_DIR
@@ -131,7 +131,7 @@ def stage(project: Path, notebooks: list[Path], src: Path, solutions: bool) -> N
 
 
 def hide_solutions(notebook, name: str) -> None:
-    """The exercises' cells as students get them (``classroom.student_version``), without their outputs; every
+    """The exercises' cells as students get them (``handouts.student_version``), without their outputs; every
     other cell keeps its committed outputs."""
     for cell, students in zip(notebook.cells, student_version(notebook, name).cells, strict=True):
         if cell.source != students.source:

@@ -242,7 +242,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 @command("assign")
 def _assign(args: argparse.Namespace) -> int:
-    from .classroom import assign
+    from .handouts import assign
 
     written = assign(args.src_dir, args.out_dir, replace=args.replace)
     print(f"Wrote {len(written)} student notebook(s) to {args.out_dir}: {', '.join(p.name for p in written)}")

@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from dcgan_lessons.book import MARKER, WIDGET_VIEW, build
-from dcgan_lessons.classroom import student_version
 from dcgan_lessons.cli import main
 from dcgan_lessons.exercises import BEGIN_HIDDEN, BEGIN_SOLUTION
+from dcgan_lessons.handouts import student_version
 from dcgan_lessons.notebooks import series
 
 import nbformat

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from dcgan_lessons import classroom
+from dcgan_lessons import classroom, handouts
 from dcgan_lessons.cli import main
 from dcgan_lessons.exercises import EXERCISES, exercise_cells, for_notebook, nbgrader_metadata
 from dcgan_lessons.notebooks import series
@@ -98,14 +98,14 @@ def test_assign_writes_student_versions_without_solutions_or_hidden_tests(teache
 def test_unbalanced_markers_are_refused_rather_than_leaked(tmp_path, source, message):
     _write([v4.new_code_cell("x = 0"), v4.new_code_cell(source)], tmp_path / "src" / "02_x.ipynb")
     with pytest.raises(ValueError, match=f"02_x.ipynb, cell 1: {message}"):
-        classroom.assign(tmp_path / "src", tmp_path / "out")
+        handouts.assign(tmp_path / "src", tmp_path / "out")
 
 
 def test_assign_refuses_to_overwrite_the_teachers_notebooks(teacher, tmp_path):
     with pytest.raises(ValueError, match="would overwrite the teacher's notebooks"):
-        classroom.assign(teacher.parent, teacher.parent)
+        handouts.assign(teacher.parent, teacher.parent)
     with pytest.raises(ValueError, match="holds no notebooks"):
-        classroom.assign(tmp_path / "nothing", tmp_path / "out")
+        handouts.assign(tmp_path / "nothing", tmp_path / "out")
 
 
 @pytest.mark.parametrize("link", ["symlink", "hardlink", "student"])
@@ -120,7 +120,7 @@ def test_assign_never_writes_through_links_nor_over_work_unless_told(teacher, tm
     elif link == "hardlink":
         os.link(teacher, target)
     else:
-        classroom.assign(teacher.parent, out)
+        handouts.assign(teacher.parent, out)
         assert main(["assign", str(teacher.parent), str(out)]) == 0  # the same student version: nothing to keep
         work = nbformat.read(target, as_version=4)
         _cell(work, "ex01_answer").source = "def scale_pixels(images):\n    return images / 127.5 - 1  # mine"
@@ -132,7 +132,7 @@ def test_assign_never_writes_through_links_nor_over_work_unless_told(teacher, tm
     assert main(["assign", str(teacher.parent), str(out), "--replace"]) == 0
     assert teacher.read_bytes() == before and "BEGIN SOLUTION" in teacher.read_text()
     assert not target.is_symlink() and "BEGIN SOLUTION" not in target.read_text()
-    (kept,) = (out / classroom.BACKUP_FOLDER).iterdir()
+    (kept,) = (out / handouts.BACKUP_FOLDER).iterdir()
     assert kept.name == teacher.name and kept.read_bytes() == mine
 
 
@@ -146,7 +146,7 @@ def four_students(tmp_path_factory):
     --csv), the CSV it wrote and what it printed. The Dask test grades the same submissions."""
     tmp = tmp_path_factory.mktemp("four")
     teacher = _teacher(tmp / "teacher")
-    classroom.assign(teacher.parent, tmp / "student")
+    handouts.assign(teacher.parent, tmp / "student")
     student = tmp / "student" / teacher.name
     subs = tmp / "submissions"
     # ada hands in the solved notebook; bob the student version untouched
@@ -364,7 +364,7 @@ def _graded_notebooks() -> list:
 
 
 def test_assign_on_the_real_notebooks_leaves_no_solution_text(tmp_path):
-    classroom.assign(ROOT / "notebooks", tmp_path)
+    handouts.assign(ROOT / "notebooks", tmp_path)
     answers = {}
     for path in sorted(tmp_path.glob("*.ipynb")):
         text = path.read_text()
@@ -393,7 +393,7 @@ def test_grading_real_notebooks_gives_full_marks_solved_and_zero_unsolved(tmp_pa
     subs = tmp_path / "subs"
     for path in teacher:
         _write(nbformat.read(path, as_version=4).cells, subs / "solved" / path.name)
-    classroom.assign(ROOT / "notebooks", tmp_path / "student")
+    handouts.assign(ROOT / "notebooks", tmp_path / "student")
     _write(
         nbformat.read(tmp_path / "student" / teacher[0].name, as_version=4).cells, subs / "unsolved" / teacher[0].name
     )

@@ -454,7 +454,7 @@ def test_the_notebooks_exercise_cells_are_the_registrys(exercise_id):
 def test_every_notebook_answers_its_questions_in_the_teachers_version_only():
     import re
 
-    from dcgan_lessons.classroom import student_version
+    from dcgan_lessons.handouts import student_version
     from dcgan_lessons.notebooks import series
 
     import nbformat

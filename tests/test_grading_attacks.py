@@ -11,7 +11,7 @@ import socket
 import uuid
 from pathlib import Path
 
-from dcgan_lessons import classroom, sandbox
+from dcgan_lessons import classroom, handouts, sandbox
 from dcgan_lessons.cli import main
 from dcgan_lessons.exercises import EXERCISES
 from dcgan_lessons.verdicts import decode, encode, judge
@@ -37,7 +37,7 @@ WRONG = {
 def _student(teacher: Path, folder: Path, answers: dict, first: str = "", after: str = "") -> Path:
     """The student version of the teacher's notebook with ``answers`` in the answer cells, ``first`` run right after
     the first cell and ``after`` at the end."""
-    nb = classroom.student_version(nbformat.read(teacher, as_version=4))
+    nb = handouts.student_version(nbformat.read(teacher, as_version=4))
     for ex, source in answers.items():
         _cell(nb, f"{ex}_answer").source = source
     if first:
@@ -227,7 +227,7 @@ def test_without_a_sandbox_grade_refuses_to_run_student_code_unless_told(tmp_pat
 
 def test_a_student_version_as_source_is_refused(tmp_path):
     teacher = _teacher(tmp_path / "teacher")
-    classroom.assign(teacher.parent, tmp_path / "student")
+    handouts.assign(teacher.parent, tmp_path / "student")
     with pytest.raises(ValueError, match=r"holds student versions \(01_mnist_data.ipynb: no solutions\)"):
         classroom.grade([tmp_path / "student"], tmp_path / "student")
 
@@ -304,7 +304,7 @@ def test_forging_the_checks_of_notebook_04_earns_nothing(tmp_path, full_mnist_di
     from tests.conftest import ROOT
 
     name = "04_adversarial_losses.ipynb"
-    classroom.assign(ROOT / "notebooks", tmp_path / "student")
+    handouts.assign(ROOT / "notebooks", tmp_path / "student")
     nb = nbformat.read(tmp_path / "student" / name, as_version=4)
     forge = "import dcgan_lessons as dl\n\ndl.exercises.check = lambda *a, **k: None\n"
     nb.cells.insert(1, v4.new_code_cell(forge + "get_ipython().showtraceback = lambda *a, **k: None"))

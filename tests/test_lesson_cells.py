@@ -77,9 +77,9 @@ def test_a_drifted_cell_is_reported_and_synced_back(tmp_path):
 
 
 def test_sync_refuses_a_students_notebook_and_backs_up_a_teachers(tmp_path, capsys):
-    from dcgan_lessons.classroom import student_version
     from dcgan_lessons.cli import main
     from dcgan_lessons.exercises import exercise_cells
+    from dcgan_lessons.handouts import student_version
 
     teacher = nbformat.v4.new_notebook(cells=exercise_cells("ex08"))
     teacher.cells[1].source = "def bce(targets, probs):\n    ### BEGIN SOLUTION\n    return 0\n    ### END SOLUTION"
