@@ -11,6 +11,7 @@ ring of Gaussians to the next while the discriminator chases it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -240,11 +241,15 @@ def train_ring_gan(
     n_points: int = 500,
     extent: float = 3.0,
     resolution: int = 61,
+    build_generator: Callable[..., keras.Model] = build_ring_generator,
+    build_discriminator: Callable[..., keras.Model] = build_ring_discriminator,
 ) -> RingRun:
     """Train a ring GAN for ``steps`` steps and record a frame every ``every`` steps (and at step 0).
 
     Each step is ``DCGAN.train_step`` on points: one batch of noise, one forward pass, both players
-    updated simultaneously with the package's losses (non-saturating G), each with its own Adam."""
+    updated simultaneously with the package's losses (non-saturating G), each with its own Adam. The players
+    come from ``build_generator(latent_dim, width, seed)`` and ``build_discriminator(width, seed)``: notebook 08
+    passes its lesson cell's builders, so that an edit to that cell reaches the GANs it trains."""
     import time
 
     import keras
@@ -255,8 +260,8 @@ def train_ring_gan(
     if steps < 1 or every < 1:
         raise ValueError(f"steps and every must be positive, got steps={steps}, every={every}")
     modes = ring_modes()
-    generator = build_ring_generator(latent_dim, width, seed)
-    discriminator = build_ring_discriminator(width, seed)
+    generator = build_generator(latent_dim, width, seed)
+    discriminator = build_discriminator(width, seed)
     g_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
     d_optimizer = keras.optimizers.Adam(lr, beta_1=beta_1)
     noise_seed = keras.random.SeedGenerator(seed)

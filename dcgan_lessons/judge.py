@@ -42,8 +42,9 @@ comparing generators). :func:`spread` gives either as mean and standard deviatio
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -161,12 +162,22 @@ class Judgement:
 
 
 class Judge:
-    """The classifier, its feature extractor, and the real test digits' feature statistics."""
+    """The classifier, its feature extractor, the real test digits' feature statistics, and the Frechet distance
+    it measures with (:func:`frechet_distance` unless :meth:`with_distance` gave another)."""
 
     def __init__(self, model: keras.Model, path: Path | None = None):
         self.model = model
         self.path = path
+        self.distance = frechet_distance
         self._both = keras.Model(model.inputs, [model.outputs[0], model.get_layer("features").output])
+
+    def with_distance(self, distance: Callable[..., float]) -> Judge:
+        """The same judge measuring the Frechet distance with ``distance`` (same arguments as
+        :func:`frechet_distance`): notebook 07 passes its lesson cell's copy, so that an edit to that cell
+        reaches every number measured with this judge."""
+        judge = copy.copy(self)
+        judge.distance = distance
+        return judge
 
     def __repr__(self) -> str:
         return f"Judge({str(self.path) if self.path else 'not saved'})"
@@ -260,16 +271,18 @@ def classifier_score(probs: np.ndarray) -> float:
     return float(np.exp(np.mean(np.sum(probs * (np.log(probs) - np.log(marginal)), axis=1))))
 
 
-def metrics_of(judgement: Judgement, reference: tuple[np.ndarray, np.ndarray]) -> dict:
+def metrics_of(
+    judgement: Judgement, reference: tuple[np.ndarray, np.ndarray], distance: Callable[..., float] = frechet_distance
+) -> dict:
     """Every metric of one judged batch (see the module docstring for what each means); the
-    Frechet distance is None for a single digit."""
+    Frechet distance (measured with ``distance``) is None for a single digit."""
     if len(judgement.probs) == 0:
         raise ValueError("no digits to measure: give at least one (two for the Frechet distance)")
     hist = class_histogram(judgement.labels)
     features = judgement.features
     frechet = None  # a single digit has no covariance
     if len(features) > 1:
-        frechet = round(frechet_distance(features.mean(axis=0), np.cov(features, rowvar=False), *reference), 6)
+        frechet = round(distance(features.mean(axis=0), np.cov(features, rowvar=False), *reference), 6)
     return {
         "n": len(judgement.probs),
         "hist": [round(float(h), 6) for h in hist],
@@ -285,7 +298,7 @@ def digit_metrics(images: np.ndarray, judge: Judge | None = None) -> dict:
     """The judge's numbers for uint8 digits (N, 28, 28): hist, modes, kl_uniform, confidence, score
     and frechet (against the real test digits)."""
     judge = judge or load_judge()
-    return metrics_of(judge(images), judge.reference())
+    return metrics_of(judge(images), judge.reference(), judge.distance)
 
 
 def reference_metrics(n: int = 500, judge: Judge | None = None, mnist_dir: str | os.PathLike | None = None) -> dict:

@@ -10,6 +10,8 @@ circle instead and keeps the norm on the shell.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 
@@ -56,34 +58,36 @@ def angle(z0, z1) -> float:
 
 
 def slerp(z0, z1, t) -> np.ndarray:
-    """sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1, with w the angle between z0 and z1.
+    """sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1, with w the angle between z0 and z1; ``t`` a number
+    (gives a vector) or an array of fractions (gives rows).
 
     For two vectors of equal norm every point keeps that norm; for two Gaussian draws the norm stays
     close to both. Parallel vectors (w = 0) give the straight line, the limit of the formula.
     Opposite vectors (w = pi) have no single great circle between them, so they are refused."""
-    z0, z1 = _pair(z0, z1)
-    t, scalar = _fractions(t)
-    omega = angle(z0, z1)
+    omega = angle(z0, z1)  # refuses anything but two nonzero vectors of the same length
     if omega < ANGLE_TOLERANCE:
-        return lerp(z0, z1, t[0, 0] if scalar else t[:, 0])
+        return lerp(z0, z1, t)
     if np.pi - omega < ANGLE_TOLERANCE:
         raise ValueError(
             "z0 and z1 point in opposite directions, so infinitely many great circles join them and "
             "slerp is undefined; pick another pair, or use method='linear'."
         )
+    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)[..., None]  # one row per fraction
     # ratios first, so that t = 0 and t = 1 give exactly z0 and z1
     a, b = np.sin((1 - t) * omega) / np.sin(omega), np.sin(t * omega) / np.sin(omega)
-    path = (a * z0 + b * z1).astype(np.float32)
-    return path[0] if scalar else path
+    return (a * z0 + b * z1).astype(np.float32)
 
 
-def interpolate(z0, z1, steps: int = 10, method: str = "spherical") -> np.ndarray:
-    """``steps`` evenly spaced points from z0 to z1 (both included), float32 (steps, latent_dim)."""
-    if method not in METHODS:
+def interpolate(z0, z1, steps: int = 10, method: str | Callable = "spherical") -> np.ndarray:
+    """``steps`` evenly spaced points from z0 to z1 (both included), float32 (steps, latent_dim). ``method`` is
+    "linear", "spherical", or a walk of one's own called as ``walk(z0, z1, fractions)`` (notebook 07 passes its
+    lesson cell's ``slerp``, so that an edit to the cell reaches the paths drawn with it)."""
+    if not callable(method) and method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}.")
     if steps < 2:
         raise ValueError(f"steps must be at least 2 (the two end points), got {steps}")
-    walk = slerp if method == "spherical" else lerp
+    walk = method if callable(method) else slerp if method == "spherical" else lerp
     return walk(z0, z1, np.linspace(0.0, 1.0, steps))
 
 
@@ -109,7 +113,7 @@ def random_pairs(count: int, pairs: int | None = None, seed: int = 0) -> np.ndar
     return np.random.default_rng(seed).permutation(count)[: 2 * pairs].reshape(-1, 2)
 
 
-def path_digits(generator, noise, ends, steps: int = 11, method: str = "spherical") -> np.ndarray:
+def path_digits(generator, noise, ends, steps: int = 11, method: str | Callable = "spherical") -> np.ndarray:
     """The digits along the path between each pair of rows ``ends`` ((pairs, 2) indices) of ``noise``:
     uint8 (pairs, steps, 28, 28), every path decoded in one go."""
     noise = np.asarray(noise)
@@ -117,7 +121,7 @@ def path_digits(generator, noise, ends, steps: int = 11, method: str = "spherica
     return decode(generator, paths).reshape(len(ends), steps, 28, 28)
 
 
-def interpolation_images(generator, z0, z1, steps: int = 10, method: str = "spherical") -> np.ndarray:
+def interpolation_images(generator, z0, z1, steps: int = 10, method: str | Callable = "spherical") -> np.ndarray:
     """The digits along the path from z0 to z1: uint8 (steps, 28, 28), ready for :func:`plots.tile`."""
     return decode(generator, interpolate(z0, z1, steps, method))
 

@@ -156,6 +156,25 @@ def test_the_ring_gan_is_reproducible_and_its_frames_do_not_change_it():
         games.train_ring_gan(steps=0)
 
 
+@pytest.mark.slow
+def test_the_ring_gan_trains_the_players_its_builders_make():
+    built = []
+
+    def build_discriminator(width, seed):
+        built.append((width, seed))
+        return games.build_ring_discriminator(width, seed)
+
+    def build_wider_generator(latent_dim, width, seed):
+        return games.build_ring_generator(latent_dim, 2 * width, seed)
+
+    settings = dict(steps=20, every=20, seed=3, n_points=16, resolution=5, width=8)
+    own = games.train_ring_gan(**settings, build_discriminator=build_discriminator)
+    assert built == [(8, 3)]
+    np.testing.assert_allclose(own.points, games.train_ring_gan(**settings).points, rtol=1e-5, atol=1e-6)
+    wider = games.train_ring_gan(**settings, build_generator=build_wider_generator)
+    assert not np.allclose(wider.points[0], own.points[0])  # another generator from the first frame on
+
+
 @pytest.fixture
 def ring_run():
     """Three hand-made frames: all points on mode 2, then on no mode, then half on modes 0 and 4."""

@@ -102,6 +102,18 @@ def test_metrics_of_uniform_noise(slice_test):
     assert m["frechet"] > 20 * jd.digit_metrics(slice_test[0])["frechet"]
 
 
+def test_a_judge_measures_with_the_distance_it_is_given(slice_test):
+    images = slice_test[0][:100]
+    judge = jd.load_judge()
+    doubled = judge.with_distance(lambda *gaussians: 2 * jd.frechet_distance(*gaussians))
+    assert jd.digit_metrics(images, doubled)["frechet"] == pytest.approx(2 * jd.digit_metrics(images)["frechet"])
+    assert judge.distance is jd.frechet_distance and jd.load_judge() is judge  # the shared judge is unchanged
+    generator = dl.build_generator(seed=0)
+    assert jd.fresh_sets(generator, 20, 1, doubled)[0]["frechet"] == pytest.approx(
+        2 * jd.fresh_sets(generator, 20, 1, judge)[0]["frechet"]
+    )
+
+
 @pytest.mark.slow
 def test_reference_metrics_score_held_out_real_digits(full_mnist_dir):
     m = jd.reference_metrics(500, mnist_dir=full_mnist_dir)

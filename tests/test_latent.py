@@ -87,6 +87,30 @@ def test_interpolate_checks_its_arguments():
         latent.lerp(z0, z1, np.zeros((2, 2)))
 
 
+def test_interpolate_walks_with_a_walk_of_ones_own(generator):
+    z0, z1 = gaussian_pair()
+    calls = []
+
+    def walk(a, b, fractions):
+        calls.append(fractions)
+        return latent.slerp(a, b, fractions)
+
+    np.testing.assert_array_equal(latent.interpolate(z0, z1, 5, walk), latent.interpolate(z0, z1, 5, "spherical"))
+    np.testing.assert_array_equal(calls[0], np.linspace(0, 1, 5))
+    noise, ends = np.stack([z0, z1]), np.array([[0, 1]])
+    np.testing.assert_array_equal(
+        latent.path_digits(generator, noise, ends, 3, lambda a, b, t: latent.lerp(a, b, t)),
+        latent.path_digits(generator, noise, ends, 3, "linear"),
+    )
+
+
+def test_slerp_of_a_number_is_a_point_and_of_fractions_a_row_each():
+    z0, z1 = gaussian_pair()
+    path = latent.slerp(z0, z1, [0.25, 0.5])
+    assert latent.slerp(z0, z1, 0.5).shape == (100,) and path.shape == (2, 100)
+    np.testing.assert_array_equal(path[1], latent.slerp(z0, z1, 0.5))
+
+
 def test_decode_gives_the_generators_digits(generator):
     z = np.random.default_rng(1).standard_normal((5, 100)).astype(np.float32)
     images = latent.decode(generator, z, batch_size=2)  # three chunks
