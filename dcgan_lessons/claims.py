@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from .stats import LN2, direction, expected_extreme, improvement, later_worse, over_represented, rank_correlation, trend
-from .stats import mean_interval as mean_interval  # notebook 07 calls dl.claims.mean_interval (until it says dl.stats)
 from .sweeps import run_key
 
 MEASURES = (("frechet", False, "Frechet distance"), ("score", True, "classifier score"))  # (key, higher is better)

@@ -23,7 +23,6 @@ from .config import TrainConfig
 from .files import write_json, write_with
 from .runs import RunError, read_json
 from .stats import difference, holm, interval, verdict
-from .stats import t_quantile as t_quantile  # notebook 08's ex22 says dl.sweeps.t_quantile (until it says dl.stats)
 
 RESULT = "result.json"
 RESULTS = "results.json"

@@ -208,13 +208,13 @@ WRONG += [
     ),
     (
         "ex22",
-        "def mean_interval(v):\n    m, h = np.mean(v), dl.sweeps.t_quantile(len(v) - 1) * np.std(v) / np.sqrt(len(v))\n"
+        "def mean_interval(v):\n    m, h = np.mean(v), dl.stats.t_quantile(len(v) - 1) * np.std(v) / np.sqrt(len(v))\n"
         "    return m, m - h, m + h",
         "ddof=1",
     ),
     (
         "ex22",
-        "def mean_interval(v):\n    m, h = np.mean(v), dl.sweeps.t_quantile(len(v) - 1) * np.std(v, ddof=1)\n"
+        "def mean_interval(v):\n    m, h = np.mean(v), dl.stats.t_quantile(len(v) - 1) * np.std(v, ddof=1)\n"
         "    return m, m - h, m + h",
         "divide the spread by sqrt(n)",
     ),

@@ -113,7 +113,7 @@ def _check_interval(mean_interval, hidden: bool = False, values=None, **_) -> st
         if math.isclose(half, 1.959964 * sd / math.sqrt(n), rel_tol=1e-3):
             raise _Wrong(
                 f"{shown}: 1.96 is the normal quantile, right only for many seeds; with {n} seeds use "
-                f"dl.sweeps.t_quantile({n - 1}) = {t_quantile(n - 1):.3f}"
+                f"dl.stats.t_quantile({n - 1}) = {t_quantile(n - 1):.3f}"
             )
         if math.isclose(half, t_quantile(n - 1) * float(np.std(case)) / math.sqrt(n), rel_tol=1e-3):
             raise _Wrong(f"{shown}: np.std divides by n; the sample standard deviation divides by n - 1 (ddof=1)")
@@ -138,7 +138,7 @@ _register(
 Every cell of the sweep's table is a mean over the seeds and its 95% confidence interval. Write
 `mean_interval(values)` that returns `(mean, low, high)`: the mean of the values plus and minus
 $t \cdot s / \sqrt{n}$, where $s$ is their sample standard deviation (divided by $n - 1$) and
-$t$ = `dl.sweeps.t_quantile(n - 1)`, Student's quantile for $n - 1$ degrees of freedom. The check
+$t$ = `dl.stats.t_quantile(n - 1)`, Student's quantile for $n - 1$ degrees of freedom. The check
 also feeds it the control's three classifier scores (`control_scores`): compare what it gives with the
 control's row in the table above.
 """,
@@ -156,11 +156,11 @@ control's row in the table above.
     solution="""
     n = len(values)
     mean = float(np.mean(values))
-    half = dl.sweeps.t_quantile(n - 1) * float(np.std(values, ddof=1)) / np.sqrt(n)
+    half = dl.stats.t_quantile(n - 1) * float(np.std(values, ddof=1)) / np.sqrt(n)
     return mean, mean - half, mean + half
     """,
     hint="np.std(values, ddof=1) is the sample standard deviation. The half-width is "
-    "dl.sweeps.t_quantile(n - 1) * sd / np.sqrt(n); the interval is the mean minus and plus it.",
+    "dl.stats.t_quantile(n - 1) * sd / np.sqrt(n); the interval is the mean minus and plus it.",
     checker=_check_interval,
     check_args=", values=control_scores",
 )
