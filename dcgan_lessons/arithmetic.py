@@ -397,14 +397,12 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
                     "random_band": np.round(np.percentile(random[:, i], [2.5, 97.5]), 6).tolist(),
                 }
                 if counted:
-                    hits = int(round(float(own[:, i] @ held)))
-                    row |= {"value": hits / held.sum(), "interval": list(wilson(hits, int(held.sum())))}
+                    hits, trials = int(round(float(own[:, i] @ held))), int(held.sum())
+                    row |= {"value": hits / trials, "interval": list(wilson(hits, trials))}
                 else:
-                    half = t_quantile(len(own) - 1) * own[:, i].std(ddof=1) / math.sqrt(len(own))
-                    row |= {
-                        "value": float(own[:, i].mean()),
-                        "interval": [own[:, i].mean() - half, own[:, i].mean() + half],
-                    }
+                    mean = float(own[:, i].mean())
+                    half = t_quantile(len(own) - 1) * float(own[:, i].std(ddof=1)) / math.sqrt(len(own))
+                    row |= {"value": mean, "interval": [mean - half, mean + half]}
                 if name == _measure(key) and i == tested:
                     per_set = [(1 + np.sum(random[:, i] >= v)) / (1 + len(random)) for v in own[:, i]]
                     row |= {"p_sets": [float(p) for p in per_set], "p": float(max(per_set))}
@@ -432,12 +430,16 @@ def _said_rate(row: dict) -> str:
     )
 
 
+def _signed(value: float) -> str:
+    return f"{round(value, 3) + 0.0:+.3f}"  # + 0.0: no "-0.000"
+
+
 def _said_change(row: dict) -> str:
     low, high = row["interval"]
-    band = " to ".join(f"{v:+.3f}" for v in row["random_band"])
+    band = " to ".join(_signed(v) for v in row["random_band"])
     return (
-        f"{row['value']:+.3f} (95% {low:+.3f} to {high:+.3f}) against {row['random_mean']:+.3f} for random "
-        f"directions of the same norm (middle 95% of them {band})"
+        f"{_signed(row['value'])} (95% {_signed(low)} to {_signed(high)}) against {_signed(row['random_mean'])} for "
+        f"random directions of the same norm (middle 95% of them {band})"
     )
 
 
@@ -524,26 +526,29 @@ def alignment(found: dict, alpha: float = 0.05) -> str:
     def against(name: str) -> str:
         group, test = groups[name], found["tests"][name]
         shown = f"permutation p {test['p']:.2g}, Holm {test['holm']:.2g}"
-        return f"{group['mean_cosine']:+.3f} for the {group['count']} {compared[name][4:]} ({shown})"
+        return f"{_signed(group['mean_cosine'])} for the {group['count']} {compared[name][4:]} ({shown})"
 
     ends = [
-        f"{groups[name]['mean_cosine']:+.3f} for those ending as {digit}s"
+        f"{_signed(groups[name]['mean_cosine'])} for those ending as {digit}s"
         for name, digit in (("others_ending_0", SOURCE), ("others_ending_8", TARGET))
         if groups[name]["count"]
     ]
     text = (
         f"{head}. Their mean cosine with the 8-minus-0 direction (the mean of the sets' directions) is "
-        f"{groups['switchers']['mean_cosine']:+.3f}, against {' and '.join(against(name) for name in compared)}"
+        f"{_signed(groups['switchers']['mean_cosine'])}, against {' and '.join(against(name) for name in compared)}"
         + (f" ({', '.join(ends)})" if ends else "")
     )
 
-    def verdict(name: str) -> str:
-        if found["tests"][name]["holm"] >= alpha:
-            return f"do not lie along the direction more or less than {compared[name]} beyond chance"
-        further = groups["switchers"]["mean_cosine"] > groups[name]["mean_cosine"]
-        return f"lie {'further' if further else 'less far'} along the direction than {compared[name]}"
-
-    return f"{text}. So the $z$ that switched 0 -> 8 {', and '.join(verdict(name) for name in compared)}."
+    beyond = [name for name in compared if found["tests"][name]["holm"] < alpha]
+    parts = [
+        f"lie {'further' if groups['switchers']['mean_cosine'] > groups[name]['mean_cosine'] else 'less far'} along "
+        f"the direction than {compared[name]}"
+        for name in beyond
+    ]
+    within = [compared[name] for name in compared if name not in beyond]
+    if within:
+        parts.append(f"lie neither further along the direction nor less far than {' or '.join(within)}, beyond chance")
+    return f"{text}. So the $z$ that switched 0 -> 8 {', and '.join(parts)}."
 
 
 def draw(result: dict, generator):
@@ -601,6 +606,7 @@ def draw(result: dict, generator):
             label="each set" if k == 0 else None,
         )
     ax.set(xlabel="step t (multiples of the direction)", ylabel="% of held-out 0s the judge reads as 8", ylim=(-2, 102))
+    ax.set_title("Held-out confident 0s moved by t d: how many become 8s", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
