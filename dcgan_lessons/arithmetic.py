@@ -28,12 +28,12 @@ from .claims import holm, t_quantile
 from .judge import ink, slant
 
 SOURCE, TARGET = 0, 8  # the digit direction: the confident 8s' mean z minus the confident 0s'
-ATTRIBUTES = {  # key: what it is, the measure it should move, the share it is measured on
-    "eight_minus_zero": "the 8-minus-0 direction",
-    "thick_minus_thin": "the thick-minus-thin direction",
-    "slanted_minus_upright": "the slanted-minus-upright direction",
+MEASURED = {  # each direction and the measure it is tested on: 0s that became 8s, the change in ink, in slant
+    "eight_minus_zero": "became",
+    "thick_minus_thin": "ink_change",
+    "slanted_minus_upright": "slant_change",
 }
-MOVES = {"thick_minus_thin": "ink_change", "slanted_minus_upright": "slant_change"}  # each style's own measure
+STYLES = ("thick_minus_thin", "slanted_minus_upright")
 STEPS = (0.5, 1.0, 1.5, 2.0)  # multiples of the direction: 1 adds the whole difference of the two groups' means
 TESTED_STEP = 1.0  # the one step each direction is tested at; the others are shown as a curve
 SEEDS = (0, 1, 2, 3, 4)  # fresh sets of z, each split into a half that builds and a half that is moved
@@ -181,7 +181,7 @@ def split_set(
     }
     held = {
         "eight_minus_zero": z[~build & sure & (judged.labels == SOURCE)],
-        **dict.fromkeys(MOVES, z[~build & sure][:style_held_out]),
+        **dict.fromkeys(STYLES, z[~build & sure][:style_held_out]),
     }
     out = {
         "seed": seed,
@@ -203,13 +203,13 @@ def split_set(
             "direction": {name: _rounded(values[0]) for name, values in measured.items()},
             "random": {name: _rounded(values[1:]) for name, values in measured.items()},
         }
-        if key == "eight_minus_zero" and seed == 0:
+        if key == "eight_minus_zero":
             out["example"] = {
                 "direction": _rounded(direction),
                 "random": _rounded(randoms[0]),
                 "z": _rounded(held[key][:EXAMPLES]),
             }
-    out["vector"] = directions["eight_minus_zero"]  # for the switchers; dropped before writing
+    out["vector"] = directions["eight_minus_zero"]  # for the switchers; dropped before writing, like the example
     return out
 
 
@@ -302,13 +302,13 @@ def compute(
     from .reference import reference_run
     from .runs import load_run
 
-    run = load_run(run_dir or reference_run())
-    generator, judge = run.generator(), judge or load_judge()
     if TESTED_STEP not in steps:
         raise ValueError(f"steps must include the tested step {TESTED_STEP}, got {list(steps)}")
+    run = load_run(run_dir or reference_run())
+    generator, judge = run.generator(), judge or load_judge()
     sets = [split_set(generator, judge, seed, size, random, steps, style_held_out) for seed in seeds]
     direction = np.mean([s.pop("vector") for s in sets], axis=0)
-    example = sets[0].pop("example", None)
+    example = [s.pop("example") for s in sets][0]  # the first set's, for the figure
     switchers = switchers_alignment(analyze_run(run, judge), run.snapshots().noise, direction, rounds)
     return {
         "run": run.path.name,
@@ -363,10 +363,6 @@ def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _measure(key: str) -> str:
-    return "became" if key == "eight_minus_zero" else MOVES[key]
-
-
 def summarize(result: dict, alpha: float = 0.05) -> dict:
     """What :func:`compute`'s sets say together, per direction and step: the direction's effect over all sets
     (a rate pooled over the sets with its Wilson interval; a mean change averaged over the sets with its Student
@@ -378,11 +374,11 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
     settings, sets = result["settings"], result["sets"]
     tested = settings["steps"].index(settings["tested_step"])
     out = {}
-    for key in ATTRIBUTES:
+    for key in MEASURED:
         entries = [s["directions"][key] for s in sets]
         held = np.array([e["held_out"] for e in entries])
         entry = {"norm": float(np.mean([e["norm"] for e in entries])), "held_out": int(held.sum()), "steps": {}}
-        for name in ("became", "changed") if key == "eight_minus_zero" else (MOVES[key], "changed"):
+        for name in (MEASURED[key], "changed"):
             own = np.array([e["direction"][name] for e in entries], np.float64)  # (sets, steps)
             random = np.array([e["random"][name] for e in entries], np.float64)  # (sets, directions, steps)
             counted = name in ("became", "changed")
@@ -403,14 +399,14 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
                     mean = float(own[:, i].mean())
                     half = t_quantile(len(own) - 1) * float(own[:, i].std(ddof=1)) / math.sqrt(len(own))
                     row |= {"value": mean, "interval": [mean - half, mean + half]}
-                if name == _measure(key) and i == tested:
+                if name == MEASURED[key] and i == tested:
                     per_set = [(1 + np.sum(random[:, i] >= v)) / (1 + len(random)) for v in own[:, i]]
                     row |= {"p_sets": [float(p) for p in per_set], "p": float(max(per_set))}
                 rows.append(row)
             entry["steps"][name] = rows
         out[key] = entry
-    p = [out[key]["steps"][_measure(key)][tested]["p"] for key in ATTRIBUTES]
-    for key, adjusted in zip(ATTRIBUTES, holm(p), strict=True):
+    p = [out[key]["steps"][MEASURED[key]][tested]["p"] for key in MEASURED]
+    for key, adjusted in zip(MEASURED, holm(p), strict=True):
         out[key]["holm"] = adjusted
         out[key]["beyond_random"] = adjusted < alpha
     return out
@@ -465,7 +461,7 @@ def findings(result: dict, alpha: float = 0.05) -> str:
         f"({count} in all). Rates pool the sets (Wilson 95% intervals), mean changes are averaged over the sets "
         f"(Student t 95% intervals across the {sets} sets, each with its own direction), the random band is the "
         f"middle 95% of the {count} random directions; each direction is tested at {t} against them, in every set, "
-        f"with Holm's correction over the {len(ATTRIBUTES)} directions."
+        f"with Holm's correction over the {len(MEASURED)} directions."
     ]
     digit = summary["eight_minus_zero"]
     became, changed = digit["steps"]["became"], digit["steps"]["changed"]
@@ -485,7 +481,7 @@ def findings(result: dict, alpha: float = 0.05) -> str:
     )
     for key, what in (("thick_minus_thin", "ink (mean pixel)"), ("slanted_minus_upright", "slant (mu11 / mu02)")):
         entry = summary[key]
-        own, changed = entry["steps"][MOVES[key]], entry["steps"]["changed"]
+        own, changed = entry["steps"][MEASURED[key]], entry["steps"]["changed"]
         name = "Thick minus thin" if key == "thick_minus_thin" else "Slanted minus upright"
         lines.append(
             f"- **{name}** (norm {entry['norm']:.2f}, within each digit the top quarter's mean $z$ minus the bottom "
@@ -554,7 +550,8 @@ def alignment(found: dict, alpha: float = 0.05) -> str:
 def draw(result: dict, generator):
     """Held-out 0s walked along the 8-minus-0 direction and along a random direction of the same norm (rows: z,
     columns: steps), and the share the judge reads as 8 at each step with its Wilson interval, each set's share,
-    and the random directions' mean and middle 95%."""
+    and the random directions' mean and middle 95%. Save it with the data it is drawn from, e.g.
+    ``plots.save_figure(fig, name, sources=[load()[1], run.path / "generator.keras"])``."""
     import matplotlib.pyplot as plt
 
     from .latent import decode
