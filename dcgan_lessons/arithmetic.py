@@ -365,8 +365,9 @@ def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, flo
 
 def summarize(result: dict, alpha: float = 0.05) -> dict:
     """What :func:`compute`'s sets say together, per direction and step: the direction's effect over all sets
-    (a rate pooled over the sets with its Wilson interval; a mean change averaged over the sets with its Student
-    t interval across them, each set with its own direction), each set's value, and the random directions' mean
+    (a rate pooled over the sets with its Wilson interval; a mean change averaged over the sets), ``across_sets``
+    the Student t interval of the sets' values (each set with its own direction), each set's value, and the random
+    directions' mean
     and middle 95% (over every random direction of every set); ``changed``, the share of z the judge reads as
     another digit, likewise. At the tested step each direction is tested against the random ones: per set
     p = (1 + random directions at least as strong, of all sets) / (1 + their number); a direction counts only
@@ -392,13 +393,14 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
                     "random_mean": round(float(random[:, i].mean()), 6),
                     "random_band": np.round(np.percentile(random[:, i], [2.5, 97.5]), 6).tolist(),
                 }
+                mean = float(own[:, i].mean())
+                half = t_quantile(len(own) - 1) * float(own[:, i].std(ddof=1)) / math.sqrt(len(own))
+                row["across_sets"] = [mean - half, mean + half]  # Student t across the sets
                 if counted:
                     hits, trials = int(round(float(own[:, i] @ held))), int(held.sum())
                     row |= {"value": hits / trials, "interval": list(wilson(hits, trials))}
                 else:
-                    mean = float(own[:, i].mean())
-                    half = t_quantile(len(own) - 1) * float(own[:, i].std(ddof=1)) / math.sqrt(len(own))
-                    row |= {"value": mean, "interval": [mean - half, mean + half]}
+                    row |= {"value": mean, "interval": row["across_sets"]}
                 if name == MEASURED[key] and i == tested:
                     per_set = [(1 + np.sum(random[:, i] >= v)) / (1 + len(random)) for v in own[:, i]]
                     row |= {"p_sets": [float(p) for p in per_set], "p": float(max(per_set))}
@@ -417,10 +419,11 @@ def _share(value: float) -> str:
 
 
 def _said_rate(row: dict) -> str:
-    low, high = row["interval"]
+    (low, high), (set_low, set_high) = row["interval"], row["across_sets"]
     band = " to ".join(_share(v) for v in row["random_band"])
     return (
-        f"{_share(row['value'])} (95% {_share(low)} to {_share(high)}; per set {_share(min(row['sets']))} to "
+        f"{_share(row['value'])} (95% {_share(low)} to {_share(high)} pooled, {_share(max(set_low, 0))} to "
+        f"{_share(min(set_high, 1))} across the sets; per set {_share(min(row['sets']))} to "
         f"{_share(max(row['sets']))}) against {_share(row['random_mean'])} for random directions of the same norm "
         f"(middle 95% of them {band})"
     )
@@ -458,8 +461,9 @@ def findings(result: dict, alpha: float = 0.05) -> str:
         f"{sets} fresh sets of {settings['size']:,} $z$ (seeds {', '.join(map(str, settings['seeds']))}), each split "
         f"in half: a direction is built from one half and added to $z$ of the other, $z + t\\,d$ at t = "
         f"{', '.join(f'{s:g}' for s in steps)}, and so are {random} random directions of the same norm per set "
-        f"({count} in all). Rates pool the sets (Wilson 95% intervals), mean changes are averaged over the sets "
-        f"(Student t 95% intervals across the {sets} sets, each with its own direction), the random band is the "
+        f"({count} in all). A rate is pooled over the sets with its Wilson 95% interval (the noise of the held-out "
+        f"$z$), and also given with the Student t 95% interval of the {sets} sets' rates (the noise of the direction's "
+        f"own estimate as well); mean changes are averaged over the sets with that t interval; the random band is the "
         f"middle 95% of the {count} random directions; each direction is tested at {t} against them, in every set, "
         f"with Holm's correction over the {len(MEASURED)} directions."
     ]

@@ -127,7 +127,11 @@ def test_summary_pools_rates_tests_each_set_against_every_random_direction_and_r
     assert summary["eight_minus_zero"]["holm"] == pytest.approx(3 / 7)  # three directions, each p 1/7
     assert not any(entry["beyond_random"] for entry in summary.values())  # six random directions cannot say more
     text = ar.findings(strong)
-    assert "the judge reads an 8 in 64% (95% 54% to 73%; per set 60% to 68%) against 3%" in text
+    half = 12.7062 * (0.08 / 2**0.5) / 2**0.5  # t_{0.975, 1} sd / sqrt(2) for the two sets' 60% and 68%
+    assert became["across_sets"] == pytest.approx([0.64 - half, 0.64 + half])
+    assert (
+        "the judge reads an 8 in 64% (95% 54% to 73% pooled, 13% to 100% across the sets; per set 60% to 68%)" in text
+    )
     assert "not beyond the random directions in all 2 sets (largest p of the sets 0.14, Holm 0.43)" in text
     assert "So these sets cannot say that adding the 8-minus-0 direction turns 0s into 8s" in text
     assert "at the last snapshot 1 of them are confident 8s, 0 confident 0s, 1 neither" in text
