@@ -152,6 +152,29 @@ def _rounded(value):
     return array.tolist() if array.dtype.kind in "iub" else np.round(array, 6).tolist()
 
 
+def fresh_set(generator, judge, seed: int, size: int = SET_SIZE):
+    """``size`` fresh z of set ``seed`` (not the noise the run trained or snapshotted with), their digits and the
+    judge's view of them: (z, images, judgement)."""
+    from .latent import decode
+
+    z = np.random.default_rng([seed, SALT]).standard_normal((size, generator.input_shape[-1]))
+    images = decode(generator, z)
+    return z, images, judge(images)
+
+
+def directions(z: np.ndarray, images: np.ndarray, labels: np.ndarray, confidence: np.ndarray) -> dict:
+    """The three attribute directions from z, their digits and the judge's labels and confidence: 8 minus 0
+    (:func:`class_direction`), thick minus thin and slanted minus upright (:func:`style_direction` of the ink
+    and of the slant). For a slider: ``z, images, judged = fresh_set(generator, judge, 0)``, then
+    ``directions(z, images, judged.labels, judged.confidence)`` and :func:`along`."""
+    given = dict(z=z, labels=labels, confidence=confidence)
+    return {
+        "eight_minus_zero": class_direction(**given),
+        "thick_minus_thin": style_direction(values=ink(images), **given),
+        "slanted_minus_upright": style_direction(values=slant(images), **given),
+    }
+
+
 def split_set(
     generator,
     judge,
@@ -165,20 +188,10 @@ def split_set(
     it and along ``random`` random directions of the same norm (:func:`moved`). The digit direction moves the
     held-out z the judge reads confidently as 0s; the style directions the first ``style_held_out`` held-out z
     the judge is sure of."""
-    from .latent import decode
-
-    latent = generator.input_shape[-1]
-    z = np.random.default_rng([seed, SALT]).standard_normal((size, latent))
-    images = decode(generator, z)
-    judged = judge(images)
+    z, images, judged = fresh_set(generator, judge, seed, size)
     sure = judged.confidence >= CONFIDENT
     build = np.arange(size) < size // 2
-    b = dict(z=z[build], labels=judged.labels[build], confidence=judged.confidence[build])
-    directions = {
-        "eight_minus_zero": class_direction(**b),
-        "thick_minus_thin": style_direction(values=ink(images)[build], **b),
-        "slanted_minus_upright": style_direction(values=slant(images)[build], **b),
-    }
+    built = directions(z[build], images[build], judged.labels[build], judged.confidence[build])
     held = {
         "eight_minus_zero": z[~build & sure & (judged.labels == SOURCE)],
         **dict.fromkeys(STYLES, z[~build & sure][:style_held_out]),
@@ -193,7 +206,7 @@ def split_set(
         },
         "directions": {},
     }
-    for k, (key, direction) in enumerate(directions.items()):
+    for k, (key, direction) in enumerate(built.items()):
         randoms = same_norm_random(direction, random, [seed, SALT, k])
         target = TARGET if key == "eight_minus_zero" else None
         measured = moved(generator, judge, held[key], np.vstack([direction, randoms]), steps, target)
@@ -209,7 +222,7 @@ def split_set(
                 "random": _rounded(randoms[0]),
                 "z": _rounded(held[key][:EXAMPLES]),
             }
-    out["vector"] = directions["eight_minus_zero"]  # for the switchers; dropped before writing, like the example
+    out["vector"] = built["eight_minus_zero"]  # for the switchers; dropped before writing, like the example
     return out
 
 
