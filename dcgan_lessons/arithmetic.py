@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import CONFIDENT
-from .claims import holm, t_quantile
 from .judge import ink, slant
+from .stats import holm, permutation_p, t_quantile, wilson
 
 SOURCE, TARGET = 0, 8  # the digit direction: the confident 8s' mean z minus the confident 0s'
 MEASURED = {  # each direction and the measure it is tested on: 0s that became 8s, the change in ink, in slant
@@ -231,19 +231,6 @@ def _cosines(z: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return z @ direction / (np.linalg.norm(z, axis=1) * _norm(direction))
 
 
-def permutation_p(a: np.ndarray, b: np.ndarray, rounds: int = PERMUTATIONS, seed: int = 0) -> float:
-    """Two-sided permutation p-value of the difference of the means of ``a`` and ``b``: the groups' members
-    reshuffled ``rounds`` times, p = (1 + rounds at least as far from 0) / (1 + rounds)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if len(a) == 0 or len(b) == 0:
-        raise ValueError(f"a permutation test needs two nonempty groups, got {len(a)} and {len(b)}")
-    pooled, observed = np.concatenate([a, b]), abs(a.mean() - b.mean())
-    rng = np.random.default_rng(seed)
-    shuffled = np.array([rng.permutation(pooled) for _ in range(rounds)])
-    null = np.abs(shuffled[:, : len(a)].mean(axis=1) - shuffled[:, len(a) :].mean(axis=1))
-    return float((1 + np.sum(null >= observed - 1e-12)) / (1 + rounds))
-
-
 def switchers_alignment(analysis, noise: np.ndarray, direction: np.ndarray, rounds: int = PERMUTATIONS) -> dict:
     """Do the fixed z that switched from a confident 0 to a confident 8 (notebook 06's switches: from the
     snapshot where the run formed its digits for good, else its second half, on) point along ``direction`` more
@@ -364,16 +351,6 @@ def load(run_dir: str | os.PathLike | None = None) -> tuple[dict, Path]:
             f"{path.parent} has no {RESULT}; make it with dcgan_lessons.arithmetic.write({str(path.parent)!r})"
         )
     return read_json(path), path
-
-
-def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score 95% interval of a rate: sound near 0 and 1, where the normal one leaves [0, 1]."""
-    if trials <= 0:
-        raise ValueError(f"a rate needs at least one trial, got {trials}")
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z / (1 + z * z / trials) * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def summarize(result: dict, alpha: float = 0.05) -> dict:

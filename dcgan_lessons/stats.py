@@ -301,3 +301,26 @@ def over_represented(rows: list[dict]) -> list[dict]:
     """The switches of :func:`transition_excess` that happen significantly more often
     than chance, in its order (most over-represented first)."""
     return [r for r in rows if r["significant"] and r["ratio"] > 1]
+
+
+def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score 95% interval of a rate: sound near 0 and 1, where the normal one leaves [0, 1]."""
+    if trials <= 0:
+        raise ValueError(f"a rate needs at least one trial, got {trials}")
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def permutation_p(a: np.ndarray, b: np.ndarray, rounds: int = 10_000, seed: int = 0) -> float:
+    """Two-sided permutation p-value of the difference of the means of ``a`` and ``b``: the groups' members
+    reshuffled ``rounds`` times, p = (1 + rounds at least as far from 0) / (1 + rounds)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(f"a permutation test needs two nonempty groups, got {len(a)} and {len(b)}")
+    pooled, observed = np.concatenate([a, b]), abs(a.mean() - b.mean())
+    rng = np.random.default_rng(seed)
+    shuffled = np.array([rng.permutation(pooled) for _ in range(rounds)])
+    null = np.abs(shuffled[:, : len(a)].mean(axis=1) - shuffled[:, len(a) :].mean(axis=1))
+    return float((1 + np.sum(null >= observed - 1e-12)) / (1 + rounds))

@@ -3,6 +3,7 @@ directions, and the committed arithmetic.json with the sentences rendered from i
 
 import dcgan_lessons as dl
 from dcgan_lessons import arithmetic as ar
+from dcgan_lessons import stats
 from dcgan_lessons.judge import ink, load_judge, slant
 
 import numpy as np
@@ -65,11 +66,11 @@ def test_a_direction_of_zero_norm_is_one_clear_error_and_random_ones_share_the_n
 
 
 def test_wilson_and_the_permutation_test():
-    assert ar.wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
-    assert ar.wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert stats.wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert stats.wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 30), rng.normal(0, 1, 40)
-    assert ar.permutation_p(a, b, 2000) > 0.05 and ar.permutation_p(a + 2, b, 2000) == pytest.approx(1 / 2001)
+    assert stats.permutation_p(a, b, 2000) > 0.05 and stats.permutation_p(a + 2, b, 2000) == pytest.approx(1 / 2001)
 
 
 def made_up(became: list[list[int]], random_became: list[list[list[int]]], ink_change: list[list[float]]) -> dict:
@@ -117,7 +118,7 @@ def test_summary_pools_rates_tests_each_set_against_every_random_direction_and_r
     strong = made_up([[10, 30], [12, 34]], [[[0, 1], [1, 2], [0, 0]], [[0, 3], [2, 2], [1, 1]]], [[0.02, 0.05]] * 2)
     summary = ar.summarize(strong)
     became = summary["eight_minus_zero"]["steps"]["became"][1]
-    assert became["value"] == pytest.approx(64 / 100) and became["interval"] == list(ar.wilson(64, 100))
+    assert became["value"] == pytest.approx(64 / 100) and became["interval"] == list(stats.wilson(64, 100))
     assert became["sets"] == [0.6, 0.68] and became["random_mean"] == pytest.approx(9 / 300)
     assert became["p_sets"] == [1 / 7, 1 / 7] and became["p"] == 1 / 7  # stronger than all six random directions
     assert "p" not in summary["eight_minus_zero"]["steps"]["became"][0]  # only the tested step is tested
