@@ -314,10 +314,8 @@ def style_against_class(
             "intervals": {key: np.percentile([b[key] for b in boot], [2.5, 97.5]).tolist() for key in shares},
             "z_shuffled": np.percentile(shuffled, [2.5, 50, 97.5]).tolist(),
         }
-    zeros, eights = read.labels[asked == 0], read.labels[asked == 8]
-    sure = (read.confidence[asked == 0] >= CONFIDENT) & (read.confidence[asked == 8] >= CONFIDENT)
-    became = int(np.sum((zeros == 0) & (eights == 8) & sure))
-    started = int(np.sum((zeros == 0) & (read.confidence[asked == 0] >= CONFIDENT)))
+    zeros = (read.labels[asked == 0] == 0) & (read.confidence[asked == 0] >= CONFIDENT)  # as arithmetic.moved counts
+    became, started = int(np.sum(zeros & (read.labels[asked == 8] == 8))), int(zeros.sum())
     out["zero_to_eight"] = {"became": became, "of": started, "interval": list(wilson(became, max(started, 1)))}
     return out
 
@@ -523,7 +521,7 @@ def _swap_text(style: dict) -> str:
     swap = style["zero_to_eight"]
     return (
         f"Swapping the label with $z$ fixed: of the {swap['of']} $z$ drawn as a confident 0 under label 0, "
-        f"{swap['became']} are a confident 8 under label 8 ({_pct(swap['became'] / max(swap['of'], 1))}, Wilson "
+        f"{swap['became']} are read as an 8 under label 8 ({_pct(swap['became'] / max(swap['of'], 1))}, Wilson "
         f"{_interval(swap['interval'])})."
     )
 
@@ -582,3 +580,30 @@ def draw(result: dict):
     right.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def swap_against_arithmetic(result: dict, arithmetic_result: dict) -> str:
+    """Two ways to turn a 0 into an 8, side by side: swap the label with z fixed (this run), or add the
+    8-minus-0 direction to z of the unconditional reference generator (:mod:`dcgan_lessons.arithmetic`)."""
+    from .arithmetic import summarize
+
+    settings = arithmetic_result["settings"]
+    row = summarize(arithmetic_result)["eight_minus_zero"]["steps"]["became"][
+        settings["steps"].index(settings["tested_step"])
+    ]
+    swap = result["style"]["zero_to_eight"]
+    rate = swap["became"] / max(swap["of"], 1)
+    low, high = row["interval"]
+    return (
+        f"Swapping the label turns {_pct(rate)} of the confident 0s into 8s (Wilson {_interval(swap['interval'])}); "
+        f"adding the 8-minus-0 direction to $z$ of the unconditional generator turns {_pct(row['value'])} of them "
+        f"into 8s (the judge's reading, Wilson {_interval((low, high))}), where a random step of the same length "
+        f"gives {_pct(row['random_mean'])}. "
+        + (
+            "The label is the stronger handle."
+            if swap["interval"][0] > high
+            else "The direction in $z$ is the stronger handle."
+            if low > swap["interval"][1]
+            else "Their intervals overlap: neither handle is measurably stronger here."
+        )
+    )

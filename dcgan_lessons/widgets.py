@@ -153,8 +153,7 @@ class LabelPicker(widgets.VBox):
     def __init__(self, generator, noise, judge=None, scale: int = 8, classes: int = 10):
         self.generator, self.noise, self.judge, self.scale = generator, np.asarray(noise), judge, scale
         self.z = widgets.IntSlider(value=0, min=0, max=len(self.noise) - 1, description="z")
-        self.label = widgets.ToggleButtons(options=list(range(classes)), value=0, description="ask for")
-        self.label.style.button_width = "2.4em"
+        self.label = widgets.Dropdown(options=list(range(classes)), value=0, description="ask for a")
         self.image = widgets.Image(format="png")
         self.reading = widgets.Label()
         for control in (self.z, self.label):
