@@ -28,12 +28,12 @@ from .claims import holm, t_quantile
 from .judge import ink, slant
 
 SOURCE, TARGET = 0, 8  # the digit direction: the confident 8s' mean z minus the confident 0s'
-ATTRIBUTES = {  # key: what it is, the measure it should move, the share it is measured on
-    "eight_minus_zero": "the 8-minus-0 direction",
-    "thick_minus_thin": "the thick-minus-thin direction",
-    "slanted_minus_upright": "the slanted-minus-upright direction",
+MEASURED = {  # each direction and the measure it is tested on: 0s that became 8s, the change in ink, in slant
+    "eight_minus_zero": "became",
+    "thick_minus_thin": "ink_change",
+    "slanted_minus_upright": "slant_change",
 }
-MOVES = {"thick_minus_thin": "ink_change", "slanted_minus_upright": "slant_change"}  # each style's own measure
+STYLES = ("thick_minus_thin", "slanted_minus_upright")
 STEPS = (0.5, 1.0, 1.5, 2.0)  # multiples of the direction: 1 adds the whole difference of the two groups' means
 TESTED_STEP = 1.0  # the one step each direction is tested at; the others are shown as a curve
 SEEDS = (0, 1, 2, 3, 4)  # fresh sets of z, each split into a half that builds and a half that is moved
@@ -152,6 +152,29 @@ def _rounded(value):
     return array.tolist() if array.dtype.kind in "iub" else np.round(array, 6).tolist()
 
 
+def fresh_set(generator, judge, seed: int, size: int = SET_SIZE):
+    """``size`` fresh z of set ``seed`` (not the noise the run trained or snapshotted with), their digits and the
+    judge's view of them: (z, images, judgement)."""
+    from .latent import decode
+
+    z = np.random.default_rng([seed, SALT]).standard_normal((size, generator.input_shape[-1]))
+    images = decode(generator, z)
+    return z, images, judge(images)
+
+
+def directions(z: np.ndarray, images: np.ndarray, labels: np.ndarray, confidence: np.ndarray) -> dict:
+    """The three attribute directions from z, their digits and the judge's labels and confidence: 8 minus 0
+    (:func:`class_direction`), thick minus thin and slanted minus upright (:func:`style_direction` of the ink
+    and of the slant). For a slider: ``z, images, judged = fresh_set(generator, judge, 0)``, then
+    ``directions(z, images, judged.labels, judged.confidence)`` and :func:`along`."""
+    given = dict(z=z, labels=labels, confidence=confidence)
+    return {
+        "eight_minus_zero": class_direction(**given),
+        "thick_minus_thin": style_direction(values=ink(images), **given),
+        "slanted_minus_upright": style_direction(values=slant(images), **given),
+    }
+
+
 def split_set(
     generator,
     judge,
@@ -165,23 +188,13 @@ def split_set(
     it and along ``random`` random directions of the same norm (:func:`moved`). The digit direction moves the
     held-out z the judge reads confidently as 0s; the style directions the first ``style_held_out`` held-out z
     the judge is sure of."""
-    from .latent import decode
-
-    latent = generator.input_shape[-1]
-    z = np.random.default_rng([seed, SALT]).standard_normal((size, latent))
-    images = decode(generator, z)
-    judged = judge(images)
+    z, images, judged = fresh_set(generator, judge, seed, size)
     sure = judged.confidence >= CONFIDENT
     build = np.arange(size) < size // 2
-    b = dict(z=z[build], labels=judged.labels[build], confidence=judged.confidence[build])
-    directions = {
-        "eight_minus_zero": class_direction(**b),
-        "thick_minus_thin": style_direction(values=ink(images)[build], **b),
-        "slanted_minus_upright": style_direction(values=slant(images)[build], **b),
-    }
+    built = directions(z[build], images[build], judged.labels[build], judged.confidence[build])
     held = {
         "eight_minus_zero": z[~build & sure & (judged.labels == SOURCE)],
-        **dict.fromkeys(MOVES, z[~build & sure][:style_held_out]),
+        **dict.fromkeys(STYLES, z[~build & sure][:style_held_out]),
     }
     out = {
         "seed": seed,
@@ -193,7 +206,7 @@ def split_set(
         },
         "directions": {},
     }
-    for k, (key, direction) in enumerate(directions.items()):
+    for k, (key, direction) in enumerate(built.items()):
         randoms = same_norm_random(direction, random, [seed, SALT, k])
         target = TARGET if key == "eight_minus_zero" else None
         measured = moved(generator, judge, held[key], np.vstack([direction, randoms]), steps, target)
@@ -203,13 +216,13 @@ def split_set(
             "direction": {name: _rounded(values[0]) for name, values in measured.items()},
             "random": {name: _rounded(values[1:]) for name, values in measured.items()},
         }
-        if key == "eight_minus_zero" and seed == 0:
+        if key == "eight_minus_zero":
             out["example"] = {
                 "direction": _rounded(direction),
                 "random": _rounded(randoms[0]),
                 "z": _rounded(held[key][:EXAMPLES]),
             }
-    out["vector"] = directions["eight_minus_zero"]  # for the switchers; dropped before writing
+    out["vector"] = built["eight_minus_zero"]  # for the switchers; dropped before writing, like the example
     return out
 
 
@@ -302,13 +315,13 @@ def compute(
     from .reference import reference_run
     from .runs import load_run
 
-    run = load_run(run_dir or reference_run())
-    generator, judge = run.generator(), judge or load_judge()
     if TESTED_STEP not in steps:
         raise ValueError(f"steps must include the tested step {TESTED_STEP}, got {list(steps)}")
+    run = load_run(run_dir or reference_run())
+    generator, judge = run.generator(), judge or load_judge()
     sets = [split_set(generator, judge, seed, size, random, steps, style_held_out) for seed in seeds]
     direction = np.mean([s.pop("vector") for s in sets], axis=0)
-    example = sets[0].pop("example", None)
+    example = [s.pop("example") for s in sets][0]  # the first set's, for the figure
     switchers = switchers_alignment(analyze_run(run, judge), run.snapshots().noise, direction, rounds)
     return {
         "run": run.path.name,
@@ -363,14 +376,11 @@ def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _measure(key: str) -> str:
-    return "became" if key == "eight_minus_zero" else MOVES[key]
-
-
 def summarize(result: dict, alpha: float = 0.05) -> dict:
     """What :func:`compute`'s sets say together, per direction and step: the direction's effect over all sets
-    (a rate pooled over the sets with its Wilson interval; a mean change averaged over the sets with its Student
-    t interval across them, each set with its own direction), each set's value, and the random directions' mean
+    (a rate pooled over the sets with its Wilson interval; a mean change averaged over the sets), ``across_sets``
+    the Student t interval of the sets' values (each set with its own direction), each set's value, and the random
+    directions' mean
     and middle 95% (over every random direction of every set); ``changed``, the share of z the judge reads as
     another digit, likewise. At the tested step each direction is tested against the random ones: per set
     p = (1 + random directions at least as strong, of all sets) / (1 + their number); a direction counts only
@@ -378,11 +388,11 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
     settings, sets = result["settings"], result["sets"]
     tested = settings["steps"].index(settings["tested_step"])
     out = {}
-    for key in ATTRIBUTES:
+    for key in MEASURED:
         entries = [s["directions"][key] for s in sets]
         held = np.array([e["held_out"] for e in entries])
         entry = {"norm": float(np.mean([e["norm"] for e in entries])), "held_out": int(held.sum()), "steps": {}}
-        for name in ("became", "changed") if key == "eight_minus_zero" else (MOVES[key], "changed"):
+        for name in (MEASURED[key], "changed"):
             own = np.array([e["direction"][name] for e in entries], np.float64)  # (sets, steps)
             random = np.array([e["random"][name] for e in entries], np.float64)  # (sets, directions, steps)
             counted = name in ("became", "changed")
@@ -396,23 +406,22 @@ def summarize(result: dict, alpha: float = 0.05) -> dict:
                     "random_mean": round(float(random[:, i].mean()), 6),
                     "random_band": np.round(np.percentile(random[:, i], [2.5, 97.5]), 6).tolist(),
                 }
+                mean = float(own[:, i].mean())
+                half = t_quantile(len(own) - 1) * float(own[:, i].std(ddof=1)) / math.sqrt(len(own))
+                row["across_sets"] = [mean - half, mean + half]  # Student t across the sets
                 if counted:
-                    hits = int(round(float(own[:, i] @ held)))
-                    row |= {"value": hits / held.sum(), "interval": list(wilson(hits, int(held.sum())))}
+                    hits, trials = int(round(float(own[:, i] @ held))), int(held.sum())
+                    row |= {"value": hits / trials, "interval": list(wilson(hits, trials))}
                 else:
-                    half = t_quantile(len(own) - 1) * own[:, i].std(ddof=1) / math.sqrt(len(own))
-                    row |= {
-                        "value": float(own[:, i].mean()),
-                        "interval": [own[:, i].mean() - half, own[:, i].mean() + half],
-                    }
-                if name == _measure(key) and i == tested:
+                    row |= {"value": mean, "interval": row["across_sets"]}
+                if name == MEASURED[key] and i == tested:
                     per_set = [(1 + np.sum(random[:, i] >= v)) / (1 + len(random)) for v in own[:, i]]
                     row |= {"p_sets": [float(p) for p in per_set], "p": float(max(per_set))}
                 rows.append(row)
             entry["steps"][name] = rows
         out[key] = entry
-    p = [out[key]["steps"][_measure(key)][tested]["p"] for key in ATTRIBUTES]
-    for key, adjusted in zip(ATTRIBUTES, holm(p), strict=True):
+    p = [out[key]["steps"][MEASURED[key]][tested]["p"] for key in MEASURED]
+    for key, adjusted in zip(MEASURED, holm(p), strict=True):
         out[key]["holm"] = adjusted
         out[key]["beyond_random"] = adjusted < alpha
     return out
@@ -423,21 +432,26 @@ def _share(value: float) -> str:
 
 
 def _said_rate(row: dict) -> str:
-    low, high = row["interval"]
+    (low, high), (set_low, set_high) = row["interval"], row["across_sets"]
     band = " to ".join(_share(v) for v in row["random_band"])
     return (
-        f"{_share(row['value'])} (95% {_share(low)} to {_share(high)}; per set {_share(min(row['sets']))} to "
+        f"{_share(row['value'])} (95% {_share(low)} to {_share(high)} pooled, {_share(max(set_low, 0))} to "
+        f"{_share(min(set_high, 1))} across the sets; per set {_share(min(row['sets']))} to "
         f"{_share(max(row['sets']))}) against {_share(row['random_mean'])} for random directions of the same norm "
         f"(middle 95% of them {band})"
     )
 
 
+def _signed(value: float) -> str:
+    return f"{round(value, 3) + 0.0:+.3f}"  # + 0.0: no "-0.000"
+
+
 def _said_change(row: dict) -> str:
     low, high = row["interval"]
-    band = " to ".join(f"{v:+.3f}" for v in row["random_band"])
+    band = " to ".join(_signed(v) for v in row["random_band"])
     return (
-        f"{row['value']:+.3f} (95% {low:+.3f} to {high:+.3f}) against {row['random_mean']:+.3f} for random "
-        f"directions of the same norm (middle 95% of them {band})"
+        f"{_signed(row['value'])} (95% {_signed(low)} to {_signed(high)}) against {_signed(row['random_mean'])} for "
+        f"random directions of the same norm (middle 95% of them {band})"
     )
 
 
@@ -460,10 +474,11 @@ def findings(result: dict, alpha: float = 0.05) -> str:
         f"{sets} fresh sets of {settings['size']:,} $z$ (seeds {', '.join(map(str, settings['seeds']))}), each split "
         f"in half: a direction is built from one half and added to $z$ of the other, $z + t\\,d$ at t = "
         f"{', '.join(f'{s:g}' for s in steps)}, and so are {random} random directions of the same norm per set "
-        f"({count} in all). Rates pool the sets (Wilson 95% intervals), mean changes are averaged over the sets "
-        f"(Student t 95% intervals across the {sets} sets, each with its own direction), the random band is the "
+        f"({count} in all). A rate is pooled over the sets with its Wilson 95% interval (the noise of the held-out "
+        f"$z$), and also given with the Student t 95% interval of the {sets} sets' rates (the noise of the direction's "
+        f"own estimate as well); mean changes are averaged over the sets with that t interval; the random band is the "
         f"middle 95% of the {count} random directions; each direction is tested at {t} against them, in every set, "
-        f"with Holm's correction over the {len(ATTRIBUTES)} directions."
+        f"with Holm's correction over the {len(MEASURED)} directions."
     ]
     digit = summary["eight_minus_zero"]
     became, changed = digit["steps"]["became"], digit["steps"]["changed"]
@@ -483,7 +498,7 @@ def findings(result: dict, alpha: float = 0.05) -> str:
     )
     for key, what in (("thick_minus_thin", "ink (mean pixel)"), ("slanted_minus_upright", "slant (mu11 / mu02)")):
         entry = summary[key]
-        own, changed = entry["steps"][MOVES[key]], entry["steps"]["changed"]
+        own, changed = entry["steps"][MEASURED[key]], entry["steps"]["changed"]
         name = "Thick minus thin" if key == "thick_minus_thin" else "Slanted minus upright"
         lines.append(
             f"- **{name}** (norm {entry['norm']:.2f}, within each digit the top quarter's mean $z$ minus the bottom "
@@ -524,32 +539,36 @@ def alignment(found: dict, alpha: float = 0.05) -> str:
     def against(name: str) -> str:
         group, test = groups[name], found["tests"][name]
         shown = f"permutation p {test['p']:.2g}, Holm {test['holm']:.2g}"
-        return f"{group['mean_cosine']:+.3f} for the {group['count']} {compared[name][4:]} ({shown})"
+        return f"{_signed(group['mean_cosine'])} for the {group['count']} {compared[name][4:]} ({shown})"
 
     ends = [
-        f"{groups[name]['mean_cosine']:+.3f} for those ending as {digit}s"
+        f"{_signed(groups[name]['mean_cosine'])} for those ending as {digit}s"
         for name, digit in (("others_ending_0", SOURCE), ("others_ending_8", TARGET))
         if groups[name]["count"]
     ]
     text = (
         f"{head}. Their mean cosine with the 8-minus-0 direction (the mean of the sets' directions) is "
-        f"{groups['switchers']['mean_cosine']:+.3f}, against {' and '.join(against(name) for name in compared)}"
+        f"{_signed(groups['switchers']['mean_cosine'])}, against {' and '.join(against(name) for name in compared)}"
         + (f" ({', '.join(ends)})" if ends else "")
     )
 
-    def verdict(name: str) -> str:
-        if found["tests"][name]["holm"] >= alpha:
-            return f"do not lie along the direction more or less than {compared[name]} beyond chance"
-        further = groups["switchers"]["mean_cosine"] > groups[name]["mean_cosine"]
-        return f"lie {'further' if further else 'less far'} along the direction than {compared[name]}"
-
-    return f"{text}. So the $z$ that switched 0 -> 8 {', and '.join(verdict(name) for name in compared)}."
+    beyond = [name for name in compared if found["tests"][name]["holm"] < alpha]
+    parts = [
+        f"lie {'further' if groups['switchers']['mean_cosine'] > groups[name]['mean_cosine'] else 'less far'} along "
+        f"the direction than {compared[name]}"
+        for name in beyond
+    ]
+    within = [compared[name] for name in compared if name not in beyond]
+    if within:
+        parts.append(f"lie neither further along the direction nor less far than {' or '.join(within)}, beyond chance")
+    return f"{text}. So the $z$ that switched 0 -> 8 {', and '.join(parts)}."
 
 
 def draw(result: dict, generator):
     """Held-out 0s walked along the 8-minus-0 direction and along a random direction of the same norm (rows: z,
     columns: steps), and the share the judge reads as 8 at each step with its Wilson interval, each set's share,
-    and the random directions' mean and middle 95%."""
+    and the random directions' mean and middle 95%. Save it with the data it is drawn from, e.g.
+    ``plots.save_figure(fig, name, sources=[load()[1], run.path / "generator.keras"])``."""
     import matplotlib.pyplot as plt
 
     from .latent import decode
@@ -601,6 +620,7 @@ def draw(result: dict, generator):
             label="each set" if k == 0 else None,
         )
     ax.set(xlabel="step t (multiples of the direction)", ylabel="% of held-out 0s the judge reads as 8", ylim=(-2, 102))
+    ax.set_title("Held-out confident 0s moved by t d: how many become 8s", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
