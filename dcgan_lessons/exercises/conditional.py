@@ -363,7 +363,7 @@ and so on; stop at the first that is not). Set `drawn_worse` to a list of those 
     {solution}
     """,
     solution="""
-    drawn_worse = [8, 9]  # the committed conditional run's table; another run's may differ
+    drawn_worse = [9]  # the committed conditional run's table; another run's may differ
     """,
     hint="Sort the p column from smallest to largest. Compare the first with 0.005, the second with 0.05/9 = "
     "0.0056, the third with 0.05/8 = 0.00625, ...; the digits before the first that fails are real, and of "
