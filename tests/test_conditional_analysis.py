@@ -146,7 +146,10 @@ def test_sentences_say_what_the_numbers_say():
     assert "No class is farther from its real digits" in said["quality"]  # Holm 0.1 everywhere
     assert "no difference beyond the noise" in said["switching"] and "about as much as" in said["switching"]
     assert "did not calm the switching" in said["switching"]
-    assert "0 are read as an 8 under label 8 (0.0%" in said["swap"]
+    arithmetic, _ = dl.arithmetic.load(ROOT / "reference-run")
+    swap = conditional.swap_against_arithmetic(result, arithmetic)
+    assert "turns 0 of the 30 $z$ drawn as a confident 0" in swap and "(0.0%, Wilson 0.0% to" in swap
+    assert swap.endswith("The direction in $z$ is the stronger handle.")  # the committed 60% against 0 of 30
 
 
 @pytest.fixture(scope="module")
@@ -182,8 +185,9 @@ def test_the_committed_analysis_is_the_committed_runs(committed, full_mnist_dir)
 
 
 def test_the_committed_analysis_supports_the_notebooks_questions(committed):
-    """Notebook 09's question 5 takes two things from the data: slant's share across z is above its shuffled
-    baseline, and the label moves ink more than slant."""
+    """Notebook 09's question 5 and its answer take three things from the data: slant's share across z is above
+    its shuffled baseline, the label moves ink more than slant, and ink keeps a share across z too."""
     style = committed[0]["style"]["measures"]
     assert style["slant"]["intervals"]["z"][0] > style["slant"]["z_shuffled"][2]
     assert style["ink"]["intervals"]["label"][0] > style["slant"]["intervals"]["label"][1]
+    assert style["ink"]["intervals"]["z"][0] > style["ink"]["z_shuffled"][2]  # "the thickness part stays with z"
