@@ -32,7 +32,13 @@ from .cluster import check_cluster, dask_client
 from .exercises import BEGIN_SOLUTION, EXERCISES
 from .exercises import get as get_exercise
 from .notebooks import NOTEBOOK_DIR, QUICK_VARIABLE
-from .reference import FOLDER_NAME, REFERENCE_VARIABLE, find_reference_run
+from .reference import (
+    CONDITIONAL_FOLDER,
+    CONDITIONAL_VARIABLE,
+    FOLDER_NAME,
+    REFERENCE_VARIABLE,
+    find_reference_run,
+)
 from .verdicts import ANSWERS_VARIABLE, judge
 
 EXERCISE_TAG = "raises-exception"  # papermill runs on past an error in a cell with this tag
@@ -355,8 +361,9 @@ def _scratch(folder: Path, source: Path, reference: Path | None, sandboxed: bool
     """A student's own copy of the project's layout, so that their runs, figures and temporary files stay theirs:
     ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), the reference
     run as ``folder/reference-run/`` (found as ``../reference-run`` and by the variable; in the sandbox bound
-    read-only, else a copy), ``folder/answers/`` for what the exercises hand back. Returns the working folder, the
-    environment for the run and the (host path, path inside) pairs the sandbox reads."""
+    read-only, else a copy) and likewise the conditional run beside it as ``folder/conditional-run/`` (notebook 09),
+    ``folder/answers/`` for what the exercises hand back. Returns the working folder, the environment for the run and
+    the (host path, path inside) pairs the sandbox reads."""
     work, answers = folder / source.resolve().name, folder / "answers"
     work.mkdir()
     answers.mkdir()
@@ -370,13 +377,18 @@ def _scratch(folder: Path, source: Path, reference: Path | None, sandboxed: bool
     else:
         (folder / "tmp").mkdir()
         env["TMPDIR"] = str(folder / "tmp")  # quick figures (plots.figures_dir) and tempfile folders
-    if reference is not None:
+    runs = [(reference, FOLDER_NAME, REFERENCE_VARIABLE)]
+    if reference is not None and (reference.parent / CONDITIONAL_FOLDER / "snapshots.npz").is_file():
+        runs.append((reference.parent / CONDITIONAL_FOLDER, CONDITIONAL_FOLDER, CONDITIONAL_VARIABLE))  # notebook 09's
+    for run, name, variable in runs:
+        if run is None:
+            continue
         if sandboxed:
-            (folder / FOLDER_NAME).mkdir()
-            reads.append((reference, folder / FOLDER_NAME))
+            (folder / name).mkdir()
+            reads.append((run, folder / name))
         else:
-            shutil.copytree(reference, folder / FOLDER_NAME)
-        env[REFERENCE_VARIABLE] = str(folder / FOLDER_NAME)
+            shutil.copytree(run, folder / name)
+        env[variable] = str(folder / name)
     return work, env, reads
 
 

@@ -1,7 +1,8 @@
 """Where the committed results are, wherever the notebooks were copied: the repository's ``notebooks/``, a
 course's ``source/<assignment>/`` or nbgrader's ``autograded/<student>/<assignment>/``, a grading scratch folder.
 
-Notebooks 05-07 read the reference run, notebook 08 the stabiliser sweep and the first-row sweep beside it;
+Notebooks 05-07 read the reference run, notebook 08 the stabiliser sweep and the first-row sweep beside it, notebook 09
+the conditional run beside the reference run;
 ``../reference-run`` alone works only in the repository's own layout.
 """
 
@@ -18,6 +19,9 @@ SWEEP_FOLDER = Path("sweeps") / "stabilisers"
 INSTALLED_SWEEP = INSTALLED.parent / SWEEP_FOLDER
 FIRST_ROW_FOLDER = "first_row"  # beside the stabiliser sweep
 AVERAGING_FOLDER = "averaging"  # likewise: the raw and the averaged generator side by side
+CONDITIONAL_VARIABLE = "DCGAN_LESSONS_CONDITIONAL_RUN"
+CONDITIONAL_FOLDER = "conditional-run"
+INSTALLED_CONDITIONAL = INSTALLED.parent / CONDITIONAL_FOLDER
 
 
 def _is_run(path: Path) -> bool:
@@ -58,6 +62,21 @@ def reference_run(start: str | os.PathLike | None = None) -> Path:
         raise FileNotFoundError(
             f"no reference run found (looked for ../{FOLDER_NAME} and {INSTALLED}); set {REFERENCE_VARIABLE} to "
             f"the {FOLDER_NAME}/ folder of the dcgan-lessons repository, or pass run_dir with another run folder"
+        )
+    return path
+
+
+def conditional_run(start: str | os.PathLike | None = None) -> Path:
+    """The committed conditional run (notebook 09), found like the reference run: ``$DCGAN_LESSONS_CONDITIONAL_RUN``
+    when set, else ``../conditional-run`` from ``start``, else the installed repository's; a missing one is an error
+    that says how to point at it."""
+    kind = "run folder (it has no snapshots.npz)"
+    path = _find(CONDITIONAL_VARIABLE, Path(CONDITIONAL_FOLDER), INSTALLED_CONDITIONAL, _is_run, kind, start)
+    if path is None:
+        raise FileNotFoundError(
+            f"no conditional run found (looked for ../{CONDITIONAL_FOLDER} and {INSTALLED_CONDITIONAL}); set "
+            f"{CONDITIONAL_VARIABLE} to the {CONDITIONAL_FOLDER}/ folder of the dcgan-lessons repository, or pass "
+            "run_dir with a conditional run of yours"
         )
     return path
 

@@ -9,7 +9,8 @@ stand-in that answers each input the grader's check chooses, hidden cases includ
 an input the student's function was not run on counts as not answered. Forging the data is no easier than
 writing a function that returns those values. A function that trains a GAN (``d_step``, ``g_step``) is keyed by
 the digest of the GAN's weights and hands back the weights it left, which the stand-in puts on the grader's own
-GAN; data a check measures (ex20's generator) the grader takes from its own copy of the reference run.
+GAN; data a check measures (ex20's generator, the runs ex24 and ex25 measure) the grader takes from its own copies
+of the committed runs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import numpy as np
 ANSWERS_VARIABLE = "DCGAN_LESSONS_ANSWERS"  # the folder record() writes into, set by the grader
 # data a check needs that the grader gives from its own copy instead of taking the notebook's word for it:
 # ex20 measures the reference run's generator on its fixed noise (the run every graded notebook reads)
-GRADER_DATA = {"ex20": ("generator", "noise")}
+# ex24 and ex25 measure the committed conditional run (ex24 beside the reference run) from its files
+GRADER_DATA = {"ex20": ("generator", "noise"), "ex24": ("run", "reference"), "ex25": ("run",)}
 
 
 class Unencodable(TypeError):
@@ -41,6 +43,8 @@ def encode(value):
         return {"scalar": value.dtype.str, "value": encode(value.item())}
     if isinstance(value, list | tuple):
         return {type(value).__name__: [encode(v) for v in value]}
+    if isinstance(value, set | frozenset):  # ex25's digits may come as a set; sorted, so the same set is the same text
+        return {"set": [encode(v) for v in sorted(value, key=repr)]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"dict": {k: encode(v) for k, v in value.items()}}
     if hasattr(value, "numpy") and hasattr(value, "shape"):  # a tensor: checks read it as an array
@@ -65,6 +69,8 @@ def decode(data):
         if kind in ("list", "tuple") and isinstance(inner, list):
             values = [decode(v) for v in inner]
             return values if kind == "list" else tuple(values)
+        if kind == "set" and isinstance(inner, list):
+            return {decode(v) for v in inner}
         if kind == "dict" and isinstance(inner, dict):
             return {str(k): decode(v) for k, v in inner.items()}
     if isinstance(data, dict) and set(data) == {"scalar", "value"}:
@@ -201,11 +207,17 @@ def judge(exercise_id: str, text: str) -> str | None:
 
 
 def _grader_data(exercise_id: str) -> dict:
-    """What :data:`GRADER_DATA` says the grader gives a check itself: the reference run's generator and noise."""
-    if "generator" not in GRADER_DATA.get(exercise_id, ()):
+    """What :data:`GRADER_DATA` says the grader gives a check itself: the reference run's generator and noise, or
+    the committed runs' folders."""
+    wanted = GRADER_DATA.get(exercise_id, ())
+    if not wanted:
         return {}
+    from .exercises.conditional import committed_conditional_run
     from .reference import reference_run
     from .runs import load_run
 
-    run = load_run(reference_run())
-    return {"generator": run.generator(), "noise": run.snapshots().noise}
+    if "generator" in wanted:
+        run = load_run(reference_run())
+        return {"generator": run.generator(), "noise": run.snapshots().noise}
+    folders = {"run": committed_conditional_run, "reference": reference_run}
+    return {name: folders[name]() for name in wanted}

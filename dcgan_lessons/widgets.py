@@ -1,7 +1,8 @@
-"""Interactive views for a live notebook: a latent explorer, an epoch scrubber and a ring-GAN scrubber.
+"""Interactive views for a live notebook: a latent explorer, an epoch scrubber, a ring-GAN scrubber and a label picker
+for a conditional generator.
 
-Each widget is a thin layer over a plain function that computes what it shows
-(:func:`explorer_image`, :func:`scrubber_frame`, :func:`ring_frame`), so the pictures are testable without a browser and
+Each widget is a thin layer over a plain function that computes what it shows (:func:`explorer_image`,
+:func:`scrubber_frame`, :func:`ring_frame`, :func:`picked_image`), so the pictures are testable without a browser and
 a static notebook can show the same frames as ordinary figures.
 """
 
@@ -134,6 +135,38 @@ class LatentExplorer(widgets.VBox):
         self.image.value = png_bytes(image, self.scale)
         norm = np.linalg.norm(explorer_z(self.base_z, self.directions, self.values))
         self.label.value = f"|z| = {norm:.2f} (training noise: about {np.sqrt(len(self.base_z)):.0f})"
+
+
+def picked_image(generator, noise, index: int, label: int) -> np.ndarray:
+    """A conditional generator's digit for the fixed z ``noise[index]`` asked for ``label``: uint8 (28, 28)."""
+    from .gan import generate_uint8
+
+    if not 0 <= index < len(noise):
+        raise IndexError(f"z index {index} is out of range: the batch holds {len(noise)} z (0-{len(noise) - 1})")
+    return generate_uint8(generator, np.asarray(noise[index : index + 1], dtype=np.float32), np.array([label]))[0]
+
+
+class LabelPicker(widgets.VBox):
+    """Pick a z from a batch and the digit to ask for: the conditional generator's digit, and the judge's reading
+    of it when a judge is given."""
+
+    def __init__(self, generator, noise, judge=None, scale: int = 8, classes: int = 10):
+        self.generator, self.noise, self.judge, self.scale = generator, np.asarray(noise), judge, scale
+        self.z = widgets.IntSlider(value=0, min=0, max=len(self.noise) - 1, description="z")
+        self.label = widgets.Dropdown(options=list(range(classes)), value=0, description="ask for a")
+        self.image = widgets.Image(format="png")
+        self.reading = widgets.Label()
+        for control in (self.z, self.label):
+            control.observe(self.update, names="value")
+        self.update()
+        super().__init__([widgets.HBox([self.image, widgets.VBox([self.z, self.label, self.reading])])])
+
+    def update(self, change=None) -> None:
+        image = picked_image(self.generator, self.noise, self.z.value, self.label.value)
+        self.image.value = png_bytes(image, self.scale)
+        if self.judge is not None:
+            judged = self.judge(image[None])
+            self.reading.value = f"the judge reads a {judged.labels[0]} (p = {judged.confidence[0]:.2f})"
 
 
 class Scrubber(widgets.VBox):

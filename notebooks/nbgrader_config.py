@@ -23,6 +23,9 @@ setup = ["import os", "os.environ.setdefault('DCGAN_LESSONS_QUICK', '1')"]
 reference = Path(__file__).resolve().parent / "reference-run"
 if reference.is_dir():
     setup.append(f"os.environ.setdefault('DCGAN_LESSONS_REFERENCE_RUN', {str(reference)!r})")
+conditional = Path(__file__).resolve().parent / "conditional-run"  # notebook 09's, found the same way
+if conditional.is_dir():
+    setup.append(f"os.environ.setdefault('DCGAN_LESSONS_CONDITIONAL_RUN', {str(conditional)!r})")
 c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=" + "; ".join(setup)]
 
 # This file stays with the teacher when it is copied into source/<assignment>/ with the notebooks.

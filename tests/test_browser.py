@@ -2,8 +2,8 @@
 no cell ends in an error, and every widget's controls move its picture.
 
 The test starts its own JupyterLab on a free localhost port, over a temporary copy of the project
-(``notebooks/``, ``figures/``, ``reference-run/``, ``sweeps/``) so that nothing committed is overwritten, and
-drives Debian's ``chromium`` through ``chromedriver`` with Selenium. The kernels run in quick
+(``notebooks/``, ``figures/``, ``reference-run/``, ``conditional-run/``, ``sweeps/``) so that nothing committed is
+overwritten, and drives Debian's ``chromium`` through ``chromedriver`` with Selenium. The kernels run in quick
 settings (``DCGAN_LESSONS_QUICK=1``). Deselect it with ``pytest -m "not browser"``; without Chromium
 it is skipped, except in CI (``CI=true``), where ``.ci/run`` installs it and its absence is a failure.
 """
@@ -58,7 +58,7 @@ CHROMIUM_FLAGS = [
     "--window-size=1400,1000",
 ]
 NOTEBOOKS = series(ROOT / "notebooks")
-COPIED = ("figures", "reference-run", "sweeps")  # the notebooks read ../figures, ../reference-run, ../sweeps
+COPIED = ("figures", "reference-run", "conditional-run", "sweeps")  # what the notebooks read beside them
 
 SERVER_TIMEOUT = 120  # seconds for JupyterLab to answer
 KERNEL_TIMEOUT = 180  # seconds for a notebook to open and its kernel to be idle

@@ -316,10 +316,13 @@ def test_columns_follow_the_teachers_notebooks_and_cells_not_the_submission_orde
 
 def test_each_student_runs_in_a_scratch_folder_of_their_own(tmp_path):
     """A notebook writes ../runs and ../figures, and cannot write into ../reference-run; none of it reaches the
-    teacher's folders or the next student, and the reference run is still there to read."""
+    teacher's folders or the next student, and the reference run (and the conditional run beside it) is still there
+    to read."""
     course = tmp_path / "course"
     (course / "reference-run").mkdir(parents=True)
     (course / "reference-run" / "snapshots.npz").write_text("teacher")
+    (course / "conditional-run").mkdir()
+    (course / "conditional-run" / "snapshots.npz").write_text("teacher's conditional")
     (course / "figures").mkdir()
     (course / "figures" / "05_losses.png").write_text("teacher")
     quick_figure = f"graded-{tmp_path.name}.png"
@@ -328,6 +331,7 @@ from pathlib import Path
 
 assert Path("../reference-run/snapshots.npz").read_text() == "teacher", "no reference run"
 assert Path(os.environ["DCGAN_LESSONS_REFERENCE_RUN"]).resolve() == Path("../reference-run").resolve()
+assert Path(os.environ["DCGAN_LESSONS_CONDITIONAL_RUN"], "snapshots.npz").read_text() == "teacher's conditional"
 assert not Path("../runs/05_training").exists(), "another student's run is here"
 Path("../runs/05_training").mkdir(parents=True)
 Path("../figures").mkdir(exist_ok=True)
@@ -347,7 +351,7 @@ quick.mkdir(exist_ok=True)
         _write(nbformat.read(notebook, as_version=4).cells, tmp_path / "subs" / student / notebook.name)
     book = classroom.grade(sorted((tmp_path / "subs").iterdir()), course / "notebooks")
     assert [(m.student, m.points, m.message) for m in book.marks] == [("ada", 1, ""), ("bob", 1, "")]
-    assert sorted(p.name for p in course.iterdir()) == ["figures", "notebooks", "reference-run"]
+    assert sorted(p.name for p in course.iterdir()) == ["conditional-run", "figures", "notebooks", "reference-run"]
     assert [p.name for p in (course / "notebooks").iterdir()] == ["05_training.ipynb"]
     assert (course / "figures" / "05_losses.png").read_text() == "teacher"
     assert (course / "reference-run" / "snapshots.npz").read_text() == "teacher"

@@ -29,6 +29,8 @@ DATA = {
     "ex14": {"matrix": np.eye(10) * 50 + np.eye(10, k=1) * 7},
     "ex15": {"runs": LAB_TABLE},
     "ex22": {"rows": SWEEP_ROWS},
+    "ex24": {"run": ROOT / "conditional-run", "reference": ROOT / "reference-run"},  # notebook 09's committed runs
+    "ex25": {"run": ROOT / "conditional-run"},
 }
 
 
@@ -222,6 +224,34 @@ WRONG += [
     ("ex22", "def mean_interval(v):\n    return np.mean(v), np.std(v)", "return three numbers (mean, low, high)"),
 ]
 
+WRONG += [
+    (
+        "ex23",
+        "def join_label(z, labels, classes):\n    return np.concatenate([np.eye(classes)[labels], z], axis=1)",
+        "you put the one-hot code first",
+    ),
+    (
+        "ex23",
+        "def join_label(z, labels, classes):\n    return np.concatenate([z, labels[:, None]], axis=1)",
+        "the label joined as one number",
+    ),
+    ("ex23", "def join_label(z, labels, classes):\n    return z", "z alone: join the label's one-hot code"),
+    (
+        "ex23",
+        "def join_label(z, labels, classes):\n    return np.concatenate([z, 2 * np.eye(classes)[labels] - 1], axis=1)",
+        "-1 where it should hold 0",
+    ),
+    (
+        "ex23",
+        "def join_label(z, labels, classes):\n    return np.concatenate([z, np.eye(classes)[labels - 1]], axis=1)",
+        "each 1 is one place off",
+    ),
+    ("ex24", 'switch_prediction = "more"', "so the conditional run switches less"),
+    ("ex24", 'switch_prediction = "fewer"', "answer with one of 'more', 'less', 'the same'"),
+    ("ex25", "drawn_worse = list(range(10))", "it is read as asked more often than the rest, not less"),
+    ("ex25", 'drawn_worse = "8"', "should be a list of digits, each one of 0 to 9"),
+]
+
 D_STEP = """
 import tensorflow as tf
 def d_step(gan, real_images, noise):
@@ -318,20 +348,20 @@ def test_an_unfinished_exercise_says_so():
 
 @pytest.mark.parametrize("exercise_id", [e for e, ex in EXERCISES.items() if ex.first_answer_only])
 def test_a_reading_exercise_grades_its_first_answer_only(exercise_id, capsys):
-    ex = EXERCISES[exercise_id]
+    ex, data = EXERCISES[exercise_id], data_for(exercise_id)
     right = _answer(exercise_id, ex.solution_source())
     typo = next(_answer(e, source) for e, source, message in WRONG if e == exercise_id and "one of" in message)
     wrong = next(_answer(e, source) for e, source, message in WRONG if e == exercise_id and "one of" not in message)
     with pytest.raises(ExerciseError, match="not right yet"):
-        check(exercise_id, typo)  # a typo is not an answer: it does not use up the first try
-    check(exercise_id, right)
-    check(exercise_id, right)  # a right first answer stays right
+        check(exercise_id, typo, **data)  # a typo is not an answer: it does not use up the first try
+    check(exercise_id, right, **data)
+    check(exercise_id, right, **data)  # a right first answer stays right
     assert capsys.readouterr().out.count("Correct:") == 2
     exercises.FIRST_ANSWERS.clear()  # a fresh kernel, as dcgan-lessons grade runs each notebook
     with pytest.raises(ExerciseError, match="not right yet"):
-        check(exercise_id, wrong)  # the message tells the right answer ...
+        check(exercise_id, wrong, **data)  # the message tells the right answer ...
     with pytest.raises(ExerciseError, match="right now, but not graded.*the first was .*, which was wrong"):
-        check(exercise_id, right)  # ... so a second try earns nothing
+        check(exercise_id, right, **data)  # ... so a second try earns nothing
     assert "Correct:" not in capsys.readouterr().out
     assert "Only your first checked answer is graded" in ex.task_source()
 

@@ -109,6 +109,12 @@ DRAWN_FROM = {
     },
     "06_losses_vs_report": "reference-run/history.json",
     "08_raw_vs_average": "sweeps/averaging/raw_vs_average.json",
+    "09_fixed_pairs": "conditional-run/snapshots.npz",
+    "09_class_accuracy": "conditional-run/analysis.json",
+    "09_fixed_label_switching": "conditional-run/analysis.json",
+    "09_style_and_class": "conditional-run/generator.keras",
+    "09_zero_to_eight": "reference-run/arithmetic.json",
+    "09_direction_explorer": "reference-run/arithmetic.json",
 }
 
 

@@ -97,3 +97,21 @@ def test_the_averaging_sweep_is_found_beside_the_stabiliser_sweep(monkeypatch):
     monkeypatch.setattr(reference, "INSTALLED_SWEEP", ROOT / "no-repo" / "sweeps" / "stabilisers")
     with pytest.raises(FileNotFoundError, match=r"no averaging sweep at .*no_such_sweep; run `dcgan-lessons sweep"):
         reference.averaging_sweep()
+
+
+def test_the_conditional_run_is_found_like_the_reference_run(elsewhere, tmp_path, monkeypatch):
+    monkeypatch.delenv(reference.CONDITIONAL_VARIABLE, raising=False)
+    monkeypatch.setattr(reference, "INSTALLED_CONDITIONAL", tmp_path / "no-repo" / "conditional-run")
+    with pytest.raises(FileNotFoundError, match="set DCGAN_LESSONS_CONDITIONAL_RUN to the conditional-run/ folder"):
+        reference.conditional_run()
+    installed = _run(tmp_path / "repo" / "conditional-run")
+    monkeypatch.setattr(reference, "INSTALLED_CONDITIONAL", installed)
+    assert reference.conditional_run() == installed
+    beside = _run(elsewhere.parent / "conditional-run")
+    assert reference.conditional_run().resolve() == beside.resolve()  # ../conditional-run before the installed one
+    mine = _run(tmp_path / "mine")
+    monkeypatch.setenv(reference.CONDITIONAL_VARIABLE, str(mine))
+    assert reference.conditional_run() == mine
+    monkeypatch.setenv(reference.CONDITIONAL_VARIABLE, str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=r"DCGAN_LESSONS_CONDITIONAL_RUN=.*typo is not a run folder"):
+        reference.conditional_run()

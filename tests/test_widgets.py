@@ -120,3 +120,27 @@ def test_static_fallbacks_show_the_same_frames(generator, snapshots):
     assert [ax.get_title() for ax in fig.axes] == ["step 0 (epoch 0.00)", "step 12 (epoch 1.50)"]
     assert np.array_equal(fig.axes[1].images[0].get_array(), widgets.scrubber_frame(snapshots, 3, n=4)[0])
     plt.close(fig)
+
+
+def test_label_picker_draws_the_picked_z_under_the_asked_label():
+    from dcgan_lessons.gan import generate_uint8
+    from dcgan_lessons.models import build_conditional_generator
+
+    conditional = build_conditional_generator(seed=0)
+    noise = np.random.default_rng(0).standard_normal((5, 100)).astype(np.float32)
+    expected = generate_uint8(conditional, noise[[3]], np.array([7]))[0]
+    assert np.array_equal(widgets.picked_image(conditional, noise, 3, 7), expected)
+    with pytest.raises(IndexError, match="0-4"):
+        widgets.picked_image(conditional, noise, 5, 0)
+
+    class Judge:  # reads every digit as its mean pixel mod 10, sure of it
+        def __call__(self, images):
+            labels = images.reshape(len(images), -1).mean(axis=1).astype(int) % 10
+            return dl.judge.Judgement(np.eye(10)[labels], np.zeros((len(images), 64)))
+
+    picker = widgets.LabelPicker(conditional, noise, judge=Judge(), scale=2)
+    picker.z.value, picker.label.value = 3, 7  # what clicking does
+    assert np.array_equal(read_png(picker.image.value)[::2, ::2], expected)
+    assert picker.reading.value == f"the judge reads a {int(expected.mean()) % 10} (p = 1.00)"
+    picker.label.value = 2
+    assert not np.array_equal(read_png(picker.image.value)[::2, ::2], expected)

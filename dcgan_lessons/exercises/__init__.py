@@ -8,7 +8,8 @@ BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``). ``dcgan-lessons assign`` strip
 for students; ``dcgan-lessons grade`` puts the hidden tests back and runs the checks.
 
 The framework is here; the exercises themselves live one module per notebook topic (``pixels``, ``layers``,
-``losses``, ``training``, ``switching``, ``latent``, ``taming``) and register themselves when this package is imported.
+``losses``, ``training``, ``switching``, ``latent``, ``taming``, ``conditional``) and register themselves when this
+package is imported.
 
 A prediction or a reading with a few possible answers (``first_answer_only``) shows the right answer after a
 wrong one, so only the first answer checked in a Python session is graded: a later right answer is told so and
@@ -292,7 +293,7 @@ def _integer(value, what: str) -> int:
 
 
 # the exercises, one module per notebook topic; importing them registers them
-from . import latent, layers, losses, pixels, switching, taming, training  # noqa: E402, F401
+from . import conditional, latent, layers, losses, pixels, switching, taming, training  # noqa: E402, F401
 
 for _id in sorted(EXERCISES):  # the registry in the series' order (ex01, ex02, ...), whatever the import order
     EXERCISES[_id] = EXERCISES.pop(_id)
