@@ -29,10 +29,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from .analysis import CONFIDENT, RunAnalysis, transition_matrix
-from .arithmetic import wilson
 from .averaging import interval_rates
-from .claims import holm, t_p_value
 from .judge import CLASSES, Judge, Judgement, ink, metrics_of, reference_split, slant
+from .stats import holm, t_p_value, wilson
 
 SEEDS = (0, 1, 2, 3, 4)  # sets of fresh z for class accuracy and quality
 PER_CLASS = 200  # fresh z per asked digit and set: the N of each class's Frechet distance

@@ -1,7 +1,7 @@
 """The numbers behind the series' sentences: 95% intervals, t and permutation tests, Holm's correction, trends.
 
 Everything here is plain arithmetic on numbers already measured (numpy, no TensorFlow), shared by the modules
-that compute (``sweeps``, ``analysis``, ``averaging``, the exercises) and by :mod:`dcgan_lessons.claims`, which
+that compute (``sweeps``, ``analysis``, ``averaging``, the exercises) and by ``claims``, which
 turns the results into sentences. A 95% interval of a mean is Student's t everywhere (:func:`half_width`): right
 for the few seeds or sets a comparison has, and the normal 1.96 in the limit of many.
 """

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import dcgan_lessons as dl
 from dcgan_lessons import conditional
 from dcgan_lessons.analysis import RunAnalysis
-from dcgan_lessons.arithmetic import wilson
 from dcgan_lessons.judge import Judgement
+from dcgan_lessons.stats import wilson
 
 import numpy as np
 import pytest
