@@ -4,15 +4,18 @@ the accuracy table follows Holm's correction, and the grader decides them from h
 import json
 
 import dcgan_lessons as dl
-from dcgan_lessons import exercises, verdicts
+from dcgan_lessons import classroom, exercises, verdicts
 from dcgan_lessons.exercises import EXERCISES, ExerciseError, check
 from dcgan_lessons.exercises import conditional as cond
 from dcgan_lessons.verdicts import judge
 
+import nbformat
 import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_classroom import _cell, _write
+from tests.test_grading_attacks import needs_sandbox
 
 RUN, REFERENCE = ROOT / "conditional-run", ROOT / "reference-run"
 
@@ -146,3 +149,25 @@ def test_the_grader_decides_notebook_09_from_handed_back_data(tmp_path, monkeypa
     verdicts.record("ex25", set(_solution("ex25")), run="/nowhere")
     assert json.loads((tmp_path / "ex25.json").read_text())["answer"] == verdicts.encode(set(_solution("ex25")))
     assert judge("ex25", (tmp_path / "ex25.json").read_text()) is None
+
+
+@needs_sandbox
+def test_notebook_09s_exercises_graded_in_the_sandbox(tmp_path):
+    """grade binds the committed conditional run into the sandbox beside the reference run: the teacher's answers
+    earn every point; wrong answers behind a replaced checker earn none."""
+    setup = "import dcgan_lessons as dl\nimport numpy as np\n\nrun = dl.load_run(dl.reference.conditional_run())"
+    cells = [nbformat.v4.new_code_cell(setup)]
+    cells += [cell for exercise in ("ex23", "ex24", "ex25") for cell in exercises.exercise_cells(exercise)]
+    teacher = _write(cells, tmp_path / "src" / "09_asking_for_a_digit.ipynb")
+    _write(nbformat.read(teacher, as_version=4).cells, tmp_path / "subs" / "solved" / teacher.name)
+    student = classroom.student_version(nbformat.read(teacher, as_version=4))
+    wrong = {"ex23": "def join_label(z, labels, classes):\n    return z", "ex24": 'switch_prediction = "more"'}
+    wrong["ex25"] = "drawn_worse = [8, 9]"
+    for exercise, source in wrong.items():
+        _cell(student, f"{exercise}_answer").source = source
+    student.cells.insert(1, nbformat.v4.new_code_cell("dl.exercises.check = lambda *a, **k: None"))
+    _write(student.cells, tmp_path / "subs" / "forger" / teacher.name)
+    book = classroom.grade([tmp_path / "subs" / "solved", tmp_path / "subs" / "forger"], teacher.parent, timeout=600)
+    rows = {row["student"]: row for row in book.rows()}
+    assert (rows["solved"]["total"], rows["solved"]["max"], rows["forger"]["total"]) == (4, 4, 0)
+    assert "ex25: ExerciseError" in rows["forger"]["notes"] and "Holm" in rows["forger"]["notes"]
