@@ -37,6 +37,7 @@ from .reference import (
     CONDITIONAL_VARIABLE,
     FOLDER_NAME,
     REFERENCE_VARIABLE,
+    conditional_run,
     find_reference_run,
 )
 from .verdicts import ANSWERS_VARIABLE, judge
@@ -357,13 +358,15 @@ def _execute(
     return None
 
 
-def _scratch(folder: Path, source: Path, reference: Path | None, sandboxed: bool) -> tuple[Path, dict, list]:
+def _scratch(
+    folder: Path, source: Path, reference: Path | None, sandboxed: bool, conditional: Path | None = None
+) -> tuple[Path, dict, list]:
     """A student's own copy of the project's layout, so that their runs, figures and temporary files stay theirs:
     ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), the reference
-    run as ``folder/reference-run/`` (found as ``../reference-run`` and by the variable; in the sandbox bound
-    read-only, else a copy) and likewise the conditional run beside it as ``folder/conditional-run/`` (notebook 09),
-    ``folder/answers/`` for what the exercises hand back. Returns the working folder, the environment for the run and
-    the (host path, path inside) pairs the sandbox reads."""
+    run as ``folder/reference-run/`` and the conditional run as ``folder/conditional-run/`` (found as
+    ``../reference-run`` and by the variable, and likewise; in the sandbox bound read-only, else a copy),
+    ``folder/answers/`` for what the exercises hand back. Returns the working folder, the environment for the run
+    and the (host path, path inside) pairs the sandbox reads."""
     work, answers = folder / source.resolve().name, folder / "answers"
     work.mkdir()
     answers.mkdir()
@@ -377,10 +380,10 @@ def _scratch(folder: Path, source: Path, reference: Path | None, sandboxed: bool
     else:
         (folder / "tmp").mkdir()
         env["TMPDIR"] = str(folder / "tmp")  # quick figures (plots.figures_dir) and tempfile folders
-    runs = [(reference, FOLDER_NAME, REFERENCE_VARIABLE)]
-    if reference is not None and (reference.parent / CONDITIONAL_FOLDER / "snapshots.npz").is_file():
-        runs.append((reference.parent / CONDITIONAL_FOLDER, CONDITIONAL_FOLDER, CONDITIONAL_VARIABLE))  # notebook 09's
-    for run, name, variable in runs:
+    for run, name, variable in (
+        (reference, FOLDER_NAME, REFERENCE_VARIABLE),
+        (conditional, CONDITIONAL_FOLDER, CONDITIONAL_VARIABLE),
+    ):
         if run is None:
             continue
         if sandboxed:
@@ -414,6 +417,7 @@ def grade_notebook(
     timeout: int,
     reference: Path | None = None,
     sandboxed: bool = True,
+    conditional: Path | None = None,
 ) -> Outcome:
     """Run one submitted notebook in a scratch folder of its own (in the sandbox unless ``sandboxed`` is False)
     and mark the teacher's graded cells once it has ended; returns (marks, why it stopped or None, notes on
@@ -423,7 +427,7 @@ def grade_notebook(
     nb, ignored = prepare(submission, teacher)
     handed: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="dcgan-grade-", ignore_cleanup_errors=True) as tmp:
-        work, env, reads = _scratch(Path(tmp), source, reference, sandboxed)
+        work, env, reads = _scratch(Path(tmp), source, reference, sandboxed, conditional)
         prepared, executed = work / name, Path(tmp) / "executed.ipynb"
         nbformat.write(nb, prepared)
         stopped = _execute(prepared, executed, work, timeout, env, reads, sandboxed)
@@ -542,6 +546,10 @@ def grade(
         reference = find_reference_run(source)
     except FileNotFoundError as error:
         raise ValueError(str(error)) from None
+    try:  # notebook 09's run; without it, 09 stops where it reads the run, saying how to point at it
+        conditional = conditional_run(source).resolve()
+    except FileNotFoundError:
+        conditional = None
     here, reference = source.resolve(), reference.resolve() if reference else None  # a worker may run elsewhere
     found = find_submissions(submissions, expected)
     handed_in = [path for _, _, path in found if path is not None]
@@ -565,7 +573,7 @@ def grade(
             continue
         if keep is not None:
             _kept(keep, student, name, handed_in)
-        job = (student, name, submission, teacher, here, timeout, reference, not unsandboxed)
+        job = (student, name, submission, teacher, here, timeout, reference, not unsandboxed, conditional)
         entries.append((key, (zeros, None, [], None), job))
     book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
     outcomes = _outcomes(entries, scheduler, workers)

@@ -9,8 +9,8 @@ stand-in that answers each input the grader's check chooses, hidden cases includ
 an input the student's function was not run on counts as not answered. Forging the data is no easier than
 writing a function that returns those values. A function that trains a GAN (``d_step``, ``g_step``) is keyed by
 the digest of the GAN's weights and hands back the weights it left, which the stand-in puts on the grader's own
-GAN; data a check measures (ex20's generator, the runs ex24 and ex25 measure) the grader takes from its own copies
-of the committed runs.
+GAN; data a check measures (ex20's generator, the conditional run's result ex24 and ex25 read) the grader takes from
+its own copies of the committed runs.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 ANSWERS_VARIABLE = "DCGAN_LESSONS_ANSWERS"  # the folder record() writes into, set by the grader
 # data a check needs that the grader gives from its own copy instead of taking the notebook's word for it:
 # ex20 measures the reference run's generator on its fixed noise (the run every graded notebook reads)
-# ex24 and ex25 measure the committed conditional run (ex24 beside the reference run) from its files
-GRADER_DATA = {"ex20": ("generator", "noise"), "ex24": ("run", "reference"), "ex25": ("run",)}
+# ex24 and ex25 read the committed conditional run's judged result
+GRADER_DATA = {"ex20": ("generator", "noise"), "ex24": ("run",), "ex25": ("run",)}
 
 
 class Unencodable(TypeError):
@@ -208,16 +208,14 @@ def judge(exercise_id: str, text: str) -> str | None:
 
 def _grader_data(exercise_id: str) -> dict:
     """What :data:`GRADER_DATA` says the grader gives a check itself: the reference run's generator and noise, or
-    the committed runs' folders."""
+    the committed conditional run's folder."""
     wanted = GRADER_DATA.get(exercise_id, ())
     if not wanted:
         return {}
-    from .exercises.conditional import committed_conditional_run
-    from .reference import reference_run
+    from .reference import conditional_run, reference_run
     from .runs import load_run
 
     if "generator" in wanted:
         run = load_run(reference_run())
         return {"generator": run.generator(), "noise": run.snapshots().noise}
-    folders = {"run": committed_conditional_run, "reference": reference_run}
-    return {name: folders[name]() for name in wanted}
+    return {"run": conditional_run()}

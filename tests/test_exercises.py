@@ -29,7 +29,7 @@ DATA = {
     "ex14": {"matrix": np.eye(10) * 50 + np.eye(10, k=1) * 7},
     "ex15": {"runs": LAB_TABLE},
     "ex22": {"rows": SWEEP_ROWS},
-    "ex24": {"run": ROOT / "conditional-run", "reference": ROOT / "reference-run"},  # notebook 09's committed runs
+    "ex24": {"run": ROOT / "conditional-run"},  # notebook 09's committed run, judged (its analysis.json)
     "ex25": {"run": ROOT / "conditional-run"},
 }
 

@@ -270,7 +270,7 @@ NOTEBOOK_DATA = {  # what a check's extra arguments are in the notebook, made up
     },
     "ex22": {"values": [6.4, 6.6, 6.5]},
     "ex20": {"generator": "the notebook's, never used: the grader measures the reference run's", "noise": None},
-    "ex24": {"run": "the notebook's, never used: the grader measures the committed runs", "reference": None},
+    "ex24": {"run": "the notebook's, never used: the grader reads the committed run's result"},
     "ex25": {"run": None},
 }
 

@@ -1,14 +1,12 @@
 """Exercises of notebook 09: the conditional generator's input, switching under a fixed label, and which digits
 the conditional generator draws worse than the rest.
 
-ex24 and ex25 are measured on committed runs: the conditional run's snapshots and generator and the reference
-run's snapshots. The notebook passes its runs to the check; the grader gives its own copies (``verdicts``)."""
+ex24 and ex25 read the conditional run's judged result (its ``analysis.json``, :mod:`dcgan_lessons.conditional`):
+the notebook passes its run to the check; the grader reads its own copy of the committed run (``verdicts``)."""
 
 from __future__ import annotations
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -115,78 +113,41 @@ or `keras.ops` (`keras.ops.one_hot`, `keras.ops.concatenate`). The check compare
 )
 
 
-def _folder(run) -> Path:
-    """A run's folder, from a Run (the notebook's) or a path (the grader's)."""
-    return Path(run.path if hasattr(run, "path") else run).resolve()
+def _measured(run) -> dict:
+    """The conditional run's judged result (``analysis.json``, :func:`dcgan_lessons.conditional.findings`), from a
+    Run (the notebook's) or a folder (the grader's copy of the committed run)."""
+    from ..conditional import load  # here, not above: it starts Keras
 
-
-def _judged(folder: Path, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The judge's digit for every fixed z at each of ``steps`` (S, N), and the digit asked of each z (or None)."""
-    from ..judge import load_judge
-    from ..runs import load_run
-
-    snaps = load_run(folder).snapshots()
-    index = {int(step): k for k, step in enumerate(snaps.steps)}
-    missing = [int(s) for s in steps if int(s) not in index]
-    if missing:
-        raise _Wrong(f"{folder} has no snapshots at steps {missing[:3]}: compare runs snapshotted on the same schedule")
-    images = snaps.images[[index[int(s)] for s in steps]]
-    labels = load_judge()(images.reshape(-1, 28, 28)).labels.reshape(images.shape[:2])
-    return labels, snaps.labels
-
-
-@functools.cache
-def _switching(conditional: Path, reference: Path) -> dict:
-    from ..runs import load_run
-
-    steps = load_run(conditional).snapshots().steps
-    window = steps[len(steps) // 2 :]  # the conditional run's second half, digits long formed
-    judged = {
-        name: _judged(folder, window) for name, folder in (("conditional", conditional), ("reference", reference))
-    }
-    per_z = {name: np.mean(labels[1:] != labels[:-1], axis=0) for name, (labels, _) in judged.items()}
-    labels, asked = judged["conditional"]
-    difference = per_z["conditional"].mean() - per_z["reference"].mean()
-    half = 1.96 * math.sqrt(sum(r.var(ddof=1) / len(r) for r in per_z.values()))
-    return {
-        "from": int(window[0]),
-        "to": int(window[-1]),
-        "intervals": len(window) - 1,
-        "z": len(per_z["conditional"]),
-        "conditional": float(per_z["conditional"].mean()),
-        "reference": float(per_z["reference"].mean()),
-        "low": float(difference - half),
-        "high": float(difference + half),
-        "off_label": float(np.mean(labels != asked)),
-    }
-
-
-def fixed_label_switching(run, reference) -> dict:
-    """How often the conditional ``run``'s fixed (z, label) pairs change digit (as the judge reads them) between
-    consecutive snapshots over the second half of its training, against the unconditional ``reference`` run's
-    fixed z on the same steps: each run's rate (the mean over z of each z's fraction of intervals with a
-    switch), the 95% interval of the difference (conditional minus reference; the z of the two runs are
-    independent samples), and the fraction of the conditional run's reads that were not the asked digit."""
-    return _switching(_folder(run), _folder(reference))
+    return load(run.path if hasattr(run, "path") else run)[0]
 
 
 PREDICTIONS = ("more", "less", "the same")
 
 
-def _check_switching(switch_prediction, hidden: bool = False, run=None, reference=None, **_) -> str:
+def _said_switching(switching: dict) -> tuple[str, str]:
+    """The answer the measurement gives, and the measurement in words."""
+    rate = switching["compared"]["confident_switch_rate"]
+    truth = "the same" if rate["holm"] >= 0.05 else "less" if rate["difference"] < 0 else "more"
+    window, off = switching["window"]["steps"], switching["off_class"]
+    ours, theirs = rate["conditional"], rate["reference"]
+    said = (
+        f"from step {window[0]:,} (where the conditional run had formed its digits for good) to {window[1]:,}, "
+        f"{switching['snapshots']} snapshots: of the intervals between snapshots with the judge sure at both ends, "
+        f"{ours['value']:.1%} ended on another digit ({ours['interval'][0]:.1%} to {ours['interval'][1]:.1%}) "
+        f"under a fixed label, against {theirs['value']:.1%} "
+        f"({theirs['interval'][0]:.1%} to {theirs['interval'][1]:.1%}) for the reference run's z on the same "
+        f"snapshots (Holm-adjusted p {rate['holm']:.2g}); {off['share']:.1%} of the conditional run's digits there "
+        "were not the asked one"
+    )
+    return truth, said
+
+
+def _check_switching(switch_prediction, hidden: bool = False, run=None, **_) -> str:
     if switch_prediction not in PREDICTIONS:
         raise _Malformed(f"answer with one of {', '.join(map(repr, PREDICTIONS))}, got {_short(switch_prediction)}")
-    if run is None or reference is None:
-        raise _Wrong("the check needs both runs: check(..., run=<the conditional run>, reference=<the reference run>)")
-    found = fixed_label_switching(run, reference)
-    truth = "less" if found["high"] < 0 else "more" if found["low"] > 0 else "the same"
-    said = (
-        f"from step {found['from']:,} to {found['to']:,} ({found['intervals']} intervals a quarter epoch apart, "
-        f"{found['z']} fixed z each), the conditional run's z changed digit in {found['conditional']:.1%} of the "
-        f"intervals, the reference run's in {found['reference']:.1%} (difference {found['low']:+.1%} to "
-        f"{found['high']:+.1%}, 95% interval over z); {found['off_label']:.1%} of the conditional run's reads "
-        "there were not the asked digit"
-    )
+    if run is None:
+        raise _Malformed("the check needs the conditional run: check(..., run=<the conditional run>)")
+    truth, said = _said_switching(_measured(run)["switching"])
     if switch_prediction != truth:
         raise _Wrong(
             f"{said}, so the conditional run switches {'as often' if truth == 'the same' else truth}. Under a fixed "
@@ -201,13 +162,14 @@ _register(
     notebook="09_asking_for_a_digit",
     title="Predict, then measure: does a fixed label stop the switching?",
     task="""
-Predict before you measure. The conditional run kept 500 fixed pairs $(z, \\text{label})$, 50 per digit, and
-drew them every quarter epoch, on the same steps as the reference run's 500 fixed $z$. Over the second half of
-the conditional run's training, will its pairs change digit (as the judge reads them) between one snapshot and
-the next `"more"` often, `"less"` often, or about as often (`"the same"`) as the reference run's $z$ did over
-the same steps? Set `switch_prediction` and write one line of why. The check measures it: each $z$'s fraction of
-intervals with a switch, the two runs' means compared with a 95% interval over $z$ ("the same" when the
-interval of the difference includes 0). It tells you whether your reasoning held.
+Predict before you look at the switching measurements below. The conditional run kept 500 fixed pairs
+$(z, \\text{label})$, 50 per digit, and drew them every quarter epoch, on the same steps as the reference run's
+500 fixed $z$. Once the conditional run has formed its digits for good, will its pairs change from one confident
+digit to another (the judge at least 90% sure at both snapshots, notebook 06's measure) `"more"` often, `"less"`
+often, or about as often (`"the same"`) as the reference run's $z$ on the same snapshots? Set
+`switch_prediction` and write one line of why. The check reads the measurement (bootstrap intervals over $z$,
+a permutation test, Holm's correction over the four measures compared; "the same" when the adjusted p is not
+below 0.05) and tells you whether your reasoning held.
 """,
     answer="switch_prediction",
     template="""
@@ -222,18 +184,8 @@ interval of the difference includes 0). It tells you whether your reasoning held
     checker=_check_switching,
     hidden_tests=False,
     first_answer_only=True,
-    check_args=", run=run, reference=reference",
+    check_args=", run=run",
 )
-
-
-PER_CLASS = 500  # fresh digits asked of each class: the table's intervals are about +-1.5% near 98% accuracy
-
-
-def _wilson(read: int, n: int) -> tuple[float, float]:
-    """The 95% Wilson interval of a proportion (it stays inside [0, 1] near 100%, where the normal one does not)."""
-    z = 1.959964
-    centre, spread = (read + z * z / 2) / (n + z * z), z * math.sqrt(read * (n - read) / n + z * z / 4) / (n + z * z)
-    return centre - spread, centre + spread
 
 
 def _against_rest(read: int, n: int, rest_read: int, rest_n: int) -> float:
@@ -243,46 +195,28 @@ def _against_rest(read: int, n: int, rest_read: int, rest_n: int) -> float:
     return 1.0 if se == 0 else math.erfc(abs(read / n - rest_read / rest_n) / se / math.sqrt(2))
 
 
-@functools.cache
-def _accuracy(folder: Path, per_class: int, seed: int) -> tuple[dict, ...]:
-    from ..judge import load_judge
-    from ..training import sample
-
-    images = sample(folder, CLASSES * per_class, seed=seed)  # every digit asked in turn: 0, 1, ..., 9, 0, ...
-    read = load_judge()(images).labels.reshape(per_class, CLASSES) == np.arange(CLASSES)
-    right = read.sum(axis=0)
-    rows = []
-    for digit in range(CLASSES):
-        rest, rest_n = int(right.sum() - right[digit]), per_class * (CLASSES - 1)
-        low, high = _wilson(int(right[digit]), per_class)
-        rows.append(
-            {
-                "digit": digit,
-                "n": per_class,
-                "read": int(right[digit]),
-                "accuracy": float(right[digit] / per_class),
-                "low": low,
-                "high": high,
-                "rest": rest / rest_n,
-                "p": _against_rest(int(right[digit]), per_class, rest, rest_n),
-            }
-        )
-    return tuple(rows)
-
-
-def class_accuracy(run, per_class: int = PER_CLASS, seed: int = 0) -> list[dict]:
-    """How often the judge reads the asked digit, per digit, on ``per_class`` fresh digits asked of each class
-    from the conditional ``run``'s final generator (seeded noise, so the grader measures the same digits): each
-    row's accuracy with its 95% Wilson interval, the other nine digits' accuracy pooled, and the two-sided p of
-    this digit against them (unadjusted: ten tests, so adjust them with Holm before calling one real)."""
-    return [dict(row) for row in _accuracy(_folder(run), per_class, seed)]
+def accuracy_against_rest(run) -> list[dict]:
+    """The conditional run's class accuracy on fresh digits (:func:`dcgan_lessons.conditional.class_accuracy`'s
+    rows: asked, correct, rate and its 95% Wilson interval), each beside the other nine digits pooled (``rest``)
+    and the two-sided p of this digit against them (unadjusted: ten tests, so adjust them with Holm before calling
+    one real)."""
+    rows = _measured(run)["classes"]["per_class"]
+    correct, asked = sum(r["correct"] for r in rows), sum(r["asked"] for r in rows)
+    return [
+        r
+        | {
+            "rest": (correct - r["correct"]) / (asked - r["asked"]),
+            "p": _against_rest(r["correct"], r["asked"], correct - r["correct"], asked - r["asked"]),
+        }
+        for r in rows
+    ]
 
 
 def accuracy_table(rows: list[dict]) -> str:
-    """:func:`class_accuracy`'s rows as the Markdown table ex25 is decided from."""
+    """:func:`accuracy_against_rest`'s rows as the Markdown table ex25 is decided from."""
     lines = ["| asked | read as asked | 95% interval | the other nine | p against them |", "|---" * 5 + "|"]
     lines += [
-        f"| {r['digit']} | {r['accuracy']:.1%} ({r['read']} of {r['n']}) | {r['low']:.1%} to {r['high']:.1%} "
+        f"| {r['digit']} | {r['rate']:.1%} ({r['correct']} of {r['asked']}) | {r['low']:.1%} to {r['high']:.1%} "
         f"| {r['rest']:.1%} | {r['p']:.2g} |"
         for r in rows
     ]
@@ -294,7 +228,7 @@ def drawn_worse(rows: list[dict], level: float = 0.05) -> list[int]:
     from ..claims import holm
 
     adjusted = holm([r["p"] for r in rows])
-    return [r["digit"] for r, p in zip(rows, adjusted, strict=True) if p < level and r["accuracy"] < r["rest"]]
+    return [r["digit"] for r, p in zip(rows, adjusted, strict=True) if p < level and r["rate"] < r["rest"]]
 
 
 def _digits(answer) -> list[int]:
@@ -315,8 +249,8 @@ def _check_worse(answer, hidden: bool = False, run=None, **_) -> str:
 
     said = _digits(answer)
     if run is None:
-        raise _Wrong("the check needs the conditional run: check(..., run=<the conditional run>)")
-    rows = class_accuracy(run)
+        raise _Malformed("the check needs the conditional run: check(..., run=<the conditional run>)")
+    rows = accuracy_against_rest(run)
     adjusted = dict(zip(range(CLASSES), holm([r["p"] for r in rows]), strict=True))
     truth = drawn_worse(rows)
     if said == truth:
@@ -329,12 +263,12 @@ def _check_worse(answer, hidden: bool = False, run=None, **_) -> str:
     for digit in sorted(set(said) ^ set(truth)):
         r = rows[digit]
         shown = (
-            f"{digit} is read as asked {r['accuracy']:.1%} of the time ({r['low']:.1%} to {r['high']:.1%}), the "
+            f"{digit} is read as asked {r['rate']:.1%} of the time ({r['low']:.1%} to {r['high']:.1%}), the "
             f"other nine {r['rest']:.1%}, p = {r['p']:.2g}, Holm-adjusted {adjusted[digit]:.2g}"
         )
         if digit in truth:
             reasons.append(f"{shown}: below 0.05 even after the correction, so {digit} is really drawn worse.")
-        elif r["accuracy"] >= r["rest"]:
+        elif r["rate"] >= r["rest"]:
             reasons.append(f"{shown}: it is read as asked more often than the rest, not less.")
         elif r["p"] < 0.05:
             reasons.append(
@@ -351,12 +285,13 @@ _register(
     notebook="09_asking_for_a_digit",
     title="Which digits does it draw worse? Decide from the table",
     task="""
-The table above asked the conditional run's final generator for 500 fresh digits of each class and counts how
-often the judge read the asked digit, with its 95% interval, beside the other nine digits pooled and the p-value
-of a test of this digit against them. Which digits does the generator draw *less reliably than the rest*, beyond
-noise? Ten tests at once: call a digit worse only when its accuracy is below the rest's and its p passes Holm's
-correction at the 5% level (sort the ten p-values; the smallest must be below 0.05/10, the next below 0.05/9,
-and so on; stop at the first that is not). Set `drawn_worse` to a list of those digits (`[]` if none).
+The table above asked the conditional run's final generator for fresh digits of each class (the same digits as
+the class accuracy above) and counts how often the judge read the asked digit, with its 95% interval, beside
+the other nine digits pooled and the p-value of a test of this digit against them. Which digits does the
+generator draw *less reliably than the rest*, beyond noise? Ten tests at once: call a digit worse only when its
+accuracy is below the rest's and its p passes Holm's correction at the 5% level (sort the ten p-values; the
+smallest must be below 0.05/10, the next below 0.05/9, and so on; stop at the first that is not). Set
+`drawn_worse` to a list of those digits (`[]` if none).
 """,
     answer="drawn_worse",
     template="""
@@ -373,10 +308,3 @@ and so on; stop at the first that is not). Set `drawn_worse` to a list of those 
     first_answer_only=True,
     check_args=", run=run",
 )
-
-
-def committed_conditional_run() -> Path:
-    """The committed conditional run, beside the reference run: what the grader measures ex24 and ex25 on."""
-    from ..reference import reference_run
-
-    return reference_run().parent / "conditional-run"
