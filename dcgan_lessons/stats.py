@@ -324,3 +324,10 @@ def permutation_p(a: np.ndarray, b: np.ndarray, rounds: int = 10_000, seed: int 
     shuffled = np.array([rng.permutation(pooled) for _ in range(rounds)])
     null = np.abs(shuffled[:, : len(a)].mean(axis=1) - shuffled[:, len(a) :].mean(axis=1))
     return float((1 + np.sum(null >= observed - 1e-12)) / (1 + rounds))
+
+
+def two_proportion_p(hits: int, n: int, other_hits: int, other_n: int) -> float:
+    """Two-sided p of a two-proportion z test (pooled): is one rate, ``hits`` of ``n``, the other's?"""
+    pooled = (hits + other_hits) / (n + other_n)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / other_n))
+    return 1.0 if se == 0 else math.erfc(abs(hits / n - other_hits / other_n) / se / math.sqrt(2))

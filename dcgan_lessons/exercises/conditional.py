@@ -6,10 +6,9 @@ the notebook passes its run to the check; the grader reads its own copy of the c
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ..stats import holm, two_proportion_p
 from . import _array, _call, _Malformed, _register, _short, _Wrong
 
 CLASSES = 10  # the digits (models.CLASSES; not imported: `assign` and `grade` import the exercises without Keras)
@@ -188,13 +187,6 @@ below 0.05) and tells you whether your reasoning held.
 )
 
 
-def _against_rest(read: int, n: int, rest_read: int, rest_n: int) -> float:
-    """Two-sided p of a two-proportion z test (pooled): is this class read as asked as often as the others?"""
-    pooled = (read + rest_read) / (n + rest_n)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / rest_n))
-    return 1.0 if se == 0 else math.erfc(abs(read / n - rest_read / rest_n) / se / math.sqrt(2))
-
-
 def accuracy_against_rest(run) -> list[dict]:
     """The conditional run's class accuracy on fresh digits (:func:`dcgan_lessons.conditional.class_accuracy`'s
     rows: asked, correct, rate and its 95% Wilson interval), each beside the other nine digits pooled (``rest``)
@@ -206,7 +198,7 @@ def accuracy_against_rest(run) -> list[dict]:
         r
         | {
             "rest": (correct - r["correct"]) / (asked - r["asked"]),
-            "p": _against_rest(r["correct"], r["asked"], correct - r["correct"], asked - r["asked"]),
+            "p": two_proportion_p(r["correct"], r["asked"], correct - r["correct"], asked - r["asked"]),
         }
         for r in rows
     ]
@@ -225,7 +217,6 @@ def accuracy_table(rows: list[dict]) -> str:
 
 def drawn_worse(rows: list[dict], level: float = 0.05) -> list[int]:
     """The digits read as asked less often than the other nine beyond noise: Holm-adjusted p below ``level``."""
-    from ..claims import holm
 
     adjusted = holm([r["p"] for r in rows])
     return [r["digit"] for r, p in zip(rows, adjusted, strict=True) if p < level and r["rate"] < r["rest"]]
@@ -245,7 +236,6 @@ def _digits(answer) -> list[int]:
 
 
 def _check_worse(answer, hidden: bool = False, run=None, **_) -> str:
-    from ..claims import holm
 
     said = _digits(answer)
     if run is None:
