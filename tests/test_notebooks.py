@@ -142,3 +142,31 @@ def test_the_training_notebooks_parameters_reach_make_config():
     call = next(c.source for c in nb.cells if c.source.startswith("config = dl.make_config("))
     passed = {k.arg for k in ast.parse(call).body[0].value.keywords}
     assert names & fields and (names & fields) - {"preset"} <= passed, sorted((names & fields) - passed)
+
+
+@pytest.mark.slow
+def test_papermill_parameters_reach_notebook_09s_conditional_run(tmp_path):
+    """A teacher's variant of 09: the projection discriminator, another seed and subset reach the short run."""
+    import dcgan_lessons as dl
+
+    run_dir = tmp_path / "run"
+    pm.execute_notebook(
+        ROOT / "notebooks" / "09_asking_for_a_digit.ipynb",
+        tmp_path / "out.ipynb",
+        parameters={
+            "kind": "projection",
+            "subset": 96,
+            "seed": 2,
+            "snapshot_every": 2,
+            "per_class": 5,
+            "run_dir": str(run_dir),
+        },
+        cwd=ROOT / "notebooks",
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    run = dl.load_run(run_dir)
+    assert (run.config["conditional"], run.config["seed"], run.config["subset"]) == ("projection", 2, 96)
+    assert run.config["custom"] == ["step"] and run.complete  # trained with the notebook's own conditional step
+    assert run.discriminator().count_params() == 276_353  # the projection head, not the concat channels
+    assert run.snapshots().labels.tolist() == [i % 10 for i in range(500)]

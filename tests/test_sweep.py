@@ -27,6 +27,7 @@ from dcgan_lessons.sweeps import (
     summary_table,
 )
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, SLICE
@@ -47,6 +48,18 @@ def local_sweep(tmp_path_factory):
     messages = []
     out = sweep(SPEC, tmp_path_factory.mktemp("sweep") / "local", workers=2, mnist_dir=SLICE, log=messages.append)
     return out, messages
+
+
+def test_a_sweep_trains_and_judges_a_conditional_dcgan(tmp_path):
+    """--conditional is a setting like the others: a sweep's condition trains the conditional players and judges
+    their fixed (z, label) pairs."""
+    spec = {"base": TINY, "conditions": [{"label": "conditional", "conditional": "concat"}], "seeds": [0]}
+    out = sweep(spec, tmp_path / "conditional", workers=1, mnist_dir=SLICE, log=lambda message: None)
+    (row,) = _rows(out)
+    assert row["condition"] == "conditional" and row["config"]["conditional"] == "concat" and row["diverged"] is None
+    assert 1 <= row["modes"] <= 10 and row["frechet"] > 0 and 0 <= row["switch_rate"] <= 1
+    with np.load(out / row["run"] / "snapshots.npz") as snapshots:
+        assert snapshots["labels"].tolist() == [i % 10 for i in range(20)]
 
 
 def _free_port() -> int:
