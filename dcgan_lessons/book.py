@@ -43,7 +43,7 @@ MARKER = ".dcgan-lessons-book"  # marks an --out folder as a previous build, whi
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # The claims module renders the notebooks' prose from their data; students read its results, they don't call it.
-NOT_IN_API = ("dcgan_lessons.claims",)
+NOT_IN_API = ("dcgan_lessons.claims", "dcgan_lessons.sweep_claims")
 
 
 def build(out: str | os.PathLike, project: str | os.PathLike = ".", solutions: bool = False) -> Path:

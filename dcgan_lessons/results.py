@@ -315,7 +315,7 @@ def _sweep(folder: Path) -> tuple[list[dict], dict, dict]:
 
 def stabilisers_section(root: Path) -> str:
     """The stabiliser sweep: which settings make the report's DCGAN switch less after one epoch."""
-    from . import claims
+    from . import sweep_claims
     from .report import REPORT_LOG
     from .sweeps import MEASURE_NAMES
 
@@ -348,20 +348,20 @@ def stabilisers_section(root: Path) -> str:
             "thread, partly with one worker of two threads, so they cannot be repeated bit for bit (the thread count "
             "sets the order of floating-point sums).",
             "",
-            claims.sweep_findings(summary["against_control"], MEASURE_NAMES),
+            sweep_claims.sweep_findings(summary["against_control"], MEASURE_NAMES),
             "",
-            claims.cut_off_generators(rows, histories),
+            sweep_claims.cut_off_generators(rows, histories),
             "",
-            claims.average_lag(rows),
+            sweep_claims.average_lag(rows),
             "",
-            claims.first_row_against(rows, histories, REPORT_LOG[0][1:]),
+            sweep_claims.first_row_against(rows, histories, REPORT_LOG[0][1:]),
         ]
     )
 
 
 def first_row_section(root: Path) -> str:
     """The first-row sweep: which plausible difference could give the report's epoch-1 losses."""
-    from . import claims
+    from . import sweep_claims
     from .report import REPORT_LOG
 
     rows, _, histories = _sweep(root / "sweeps" / "first_row")
@@ -383,7 +383,7 @@ def first_row_section(root: Path) -> str:
             + ", ".join(f"{m:.0f} minutes a {c} run" for c, m in medians.items())
             + ", the median).",
             "",
-            claims.first_row_candidates(rows, histories, REPORT_LOG[0][1:]),
+            sweep_claims.first_row_candidates(rows, histories, REPORT_LOG[0][1:]),
         ]
     )
 

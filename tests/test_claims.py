@@ -2,7 +2,7 @@
 
 import json
 
-from dcgan_lessons import claims, stats
+from dcgan_lessons import claims, stats, sweep_claims
 
 import numpy as np
 import pytest
@@ -258,7 +258,7 @@ def test_the_sweep_sentence_corrects_for_all_comparisons_and_says_how_wide_the_r
         ("paper", "frechet", 3.0, -2.0, 8.0, 0.2),
         ("paper", "score", -0.9, -1.2, -0.6, 0.03),
     ]
-    text = claims.sweep_findings(_compared(rows), names)
+    text = sweep_claims.sweep_findings(_compared(rows), names)
     assert "4 differences from the control have a Welch test" in text
     assert "2 of them have a 95% interval on one side of 0" in text
     assert "ema helps the Frechet distance (-9, 95% interval -12 to -6, p 0.004)" in text
@@ -270,18 +270,18 @@ def test_the_sweep_sentence_corrects_for_all_comparisons_and_says_how_wide_the_r
     assert "±0.5 for the classifier score, ±5 for the Frechet distance" in text
 
     rows[0] = ("ema", "frechet", -9.0, -12.0, -6.0, 0.02)  # 0.02 x 4 = 0.08: now none holds up
-    text = claims.sweep_findings(_compared(rows), names)
+    text = sweep_claims.sweep_findings(_compared(rows), names)
     assert "about 0.2 of 4 intervals at 95% would miss 0 by chance alone" in text
     assert "none holds up: the smallest p, 0.02 (ema, Frechet distance), would have to be below 0.05/4 = 0.013" in text
 
     compared = _compared([*rows, ("spectral_norm", "score", 0.0, 0.0, 0.0, None)])
     compared.append({**compared[0], "seeds": [1, 3], "verdict": None, "interval_says": None, "ci_low": None, "p": None})
-    text = claims.sweep_findings(compared, names)
+    text = sweep_claims.sweep_findings(compared, names)
     assert "In 1 more (the classifier score of spectral_norm) every seed on both sides gave the same value" in text
     assert "1 more has no interval: fewer than two seeds" in text and "4 differences from the control" in text
     compared[0]["seeds"] = [2, 3]  # a sweep still running
     assert "With 3 seeds a condition (as few as 2 where runs lack the measure), 4 differences" in (
-        claims.sweep_findings(compared, names)
+        sweep_claims.sweep_findings(compared, names)
     )
 
 
@@ -309,20 +309,20 @@ def test_the_reports_first_row_is_placed_against_the_seeds_and_the_early_windows
         {"condition": "strong_d", "d_loss": 0.27, "g_loss": 1.70},
     ]
     early = _history([(50, 0.21, 2.6), (100, 0.24, 2.9), (150, 0.45, 1.4), (200, 0.55, 1.1)])
-    text = claims.first_row_against(rows, {"control/seed_0": early}, (0.204, 1.833))
+    text = sweep_claims.first_row_against(rows, {"control/seed_0": early}, (0.204, 1.833))
     assert "is outside the range of our 2 control seeds, whose epoch-1 means are d_loss 0.520 to 0.530" in text
     assert "the nearest on average is strong_d (d_loss 0.260" in text
     assert "occur in 1 of the 1 runs, all by step 100, with g_loss 2.60 to 2.90 there" in text
     assert "its g_loss is not in their range" in text
-    inside = claims.first_row_against(
+    inside = sweep_claims.first_row_against(
         rows[:1] + [{"condition": "control", "d_loss": 0.2, "g_loss": 1.9}], {}, (0.204, 1.833)
     )
     assert "is inside the range" in inside
     dead = _history([(50, 0.1, 16.118), (100, 0.0, 16.118)])  # cut off: its windows say nothing of the report's
-    text = claims.first_row_against(rows, {"control/seed_0": early, "fast_d/seed_0": dead}, (0.204, 1.833))
+    text = sweep_claims.first_row_against(rows, {"control/seed_0": early, "fast_d/seed_0": dead}, (0.204, 1.833))
     assert "occur in 1 of the 1 runs whose generator kept its gradient (of 2), all by step 100" in text
     late = _history([(50, 0.5, 1.2)])
-    assert "No 50-step window of the 1 runs has a d_loss as low as 0.25" in claims.first_row_against(
+    assert "No 50-step window of the 1 runs has a d_loss as low as 0.25" in sweep_claims.first_row_against(
         rows, {"x": late}, (0.204, 1.833)
     )
 
@@ -352,7 +352,7 @@ def test_first_row_candidates_weigh_the_epoch_mean_and_the_last_batch():
         "every_step/seed_0": early,
         "every_step/seed_1": early,
     }
-    text = claims.first_row_candidates(rows, histories, (0.204, 1.833))
+    text = sweep_claims.first_row_candidates(rows, histories, (0.204, 1.833))
     assert text.startswith("Against the report's first row (d_loss 0.204, g_loss 1.833): tutorial (2 seeds, 10 steps")
     assert (
         "epoch-1 means d_loss 0.200 to 0.210, g_loss 1.800 to 1.850, so the report's row is inside their range" in text
@@ -368,7 +368,7 @@ def test_first_row_candidates_weigh_the_epoch_mean_and_the_last_batch():
         "So the report's row is an epoch mean of tutorial; as a last-batch log it would show up in about 100.0% of "
         "epochs under tutorial, the most of any condition."
     )
-    text = claims.first_row_candidates(rows[2:], {k: early for k in histories}, (0.204, 1.833))
+    text = sweep_claims.first_row_candidates(rows[2:], {k: early for k in histories}, (0.204, 1.833))
     assert text.endswith(
         "So none of these conditions gives the report's row as an epoch mean; nor would a last-batch log show it: no "
         "late batch of any run lies that near."
@@ -381,16 +381,16 @@ def test_average_lag_says_how_much_of_the_average_is_early_and_how_far_the_raw_g
         {"condition": "ema", "seed": s, "steps": 1875, "config": config, "d_loss": 0.5, "g_loss": 1.2} for s in (0, 1)
     ]
     same = [{"condition": "control", "seed": s, "d_loss": 0.5, "g_loss": 1.2} for s in (0, 1)]
-    text = claims.average_lag(ema + same)
+    text = sweep_claims.average_lag(ema + same)
     assert "1/(1 - 0.999) = 1000 steps, 53% of the 1875-step run" in text
     assert "the untrained generator still weighs 15% in it and the run's first half 39%" in text
     assert "equal the control's for all 2 seeds" in text
     drifted = [dict(same[0], d_loss=0.503), dict(same[1], g_loss=1.181)]
-    text = claims.average_lag(ema + drifted)
+    text = sweep_claims.average_lag(ema + drifted)
     assert "differ from the control's by up to 0.003 (d_loss) and 0.019 (g_loss)" in text
     assert "equal the control's" not in text
     short = [dict(r, steps=200) for r in ema]
-    assert "untrained generator still weighs 82%" in claims.average_lag(short)
+    assert "untrained generator still weighs 82%" in sweep_claims.average_lag(short)
 
 
 def test_cut_off_generators_finds_a_generator_whose_loss_sits_at_the_clip():
@@ -401,14 +401,14 @@ def test_cut_off_generators_finds_a_generator_whose_loss_sits_at_the_clip():
     ]
     dead = _history([(50, 0.1, 4.5), (100, 0.01, clipped), (150, 0.01, 15.6), (200, 0.0, clipped)])
     healthy = _history([(50, 0.3, 2.5), (100, 0.5, 1.2), (150, 0.5, 1.1), (200, 0.5, 1.2)])
-    text = claims.cut_off_generators(rows, {"fast_d/seed_1": dead, "control/seed_0": healthy})
+    text = sweep_claims.cut_off_generators(rows, {"fast_d/seed_1": dead, "control/seed_0": healthy})
     assert text.startswith(
         "In 1 of the 2 runs the generator was cut off from its gradient: fast_d/seed_1, from step 100"
     )
     assert "(2 of the 3 windows from there; it ends with 1 mode, classifier score 1.02, Frechet 356)" in text
     assert "16.12 = -ln(10^-7)" in text
     recovered = _history([(50, 0.1, 4.5), (100, 0.01, clipped), (150, 0.4, 1.5)])  # stuck for a while, then learnt
-    none = claims.cut_off_generators(rows, {"fast_d/seed_1": recovered, "control/seed_0": healthy})
+    none = sweep_claims.cut_off_generators(rows, {"fast_d/seed_1": recovered, "control/seed_0": healthy})
     assert none.startswith("In none of the 2 runs") and "cut off from its gradient: " not in none
 
 
@@ -442,7 +442,7 @@ def test_what_one_epoch_buys_is_said_with_the_steps_it_took():
         return {"condition": condition, "score": score, "modes": 10, "frechet": 30.0, "steps": steps, "config": config}
 
     apart = [row("big", 1.4, 234, 256, 1e-4), row("big", 1.6, 234, 256, 1e-4), row("small", 6.4, 1875, 32, 3e-4)]
-    sentence = claims.one_epoch_apart(apart, "big", "small")
+    sentence = sweep_claims.one_epoch_apart(apart, "big", "small")
     assert (
         "big (2 seeds; 234 steps of batch 256, Adam 0.0001) covers 10 digits, classifier score 1.40 to 1.60" in sentence
     )
@@ -453,16 +453,16 @@ def test_what_one_epoch_buys_is_said_with_the_steps_it_took():
         row("small", 4.0, 1875, 32, 3e-4),
         row("small", 6.0, 1875, 32, 3e-4),
     ]
-    sentence = claims.one_epoch_apart(overlapping, "big", "small")
+    sentence = sweep_claims.one_epoch_apart(overlapping, "big", "small")
     assert "overlap" in sentence and "yardstick" not in sentence
-    assert "no judged run of small here" in claims.one_epoch_apart(apart[:2], "big", "small")
+    assert "no judged run of small here" in sweep_claims.one_epoch_apart(apart[:2], "big", "small")
 
 
 def test_the_committed_first_row_sweep_shows_one_epoch_is_no_yardstick():
     from dcgan_lessons import sweeps
 
     rows, _ = sweeps.load_sweep(ROOT / "sweeps" / "first_row")
-    sentence = claims.one_epoch_apart(rows, "tutorial", "report_every_step")
+    sentence = sweep_claims.one_epoch_apart(rows, "tutorial", "report_every_step")
     tutorial = [r["score"] for r in rows if r["condition"] == "tutorial"]
     report = [r["score"] for r in rows if r["condition"] == "report_every_step"]
     assert max(tutorial) < min(report)  # the data the sentence reads as "every ... scores above every ..."

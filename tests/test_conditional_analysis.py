@@ -158,6 +158,7 @@ def committed():
     return result, dl.load_run(COMMITTED)
 
 
+@pytest.mark.slow
 def test_the_committed_analysis_is_the_committed_runs(committed, full_mnist_dir):
     """Class accuracy, quality per class and style against class, recomputed from the committed generator with the
     committed settings, are the committed numbers; so are the conditional run's switching curves."""

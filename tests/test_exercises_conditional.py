@@ -4,7 +4,7 @@ the accuracy table follows Holm's correction, and the grader decides them from h
 import json
 
 import dcgan_lessons as dl
-from dcgan_lessons import classroom, exercises, verdicts
+from dcgan_lessons import classroom, exercises, handouts, verdicts
 from dcgan_lessons.exercises import EXERCISES, ExerciseError, check
 from dcgan_lessons.exercises import conditional as cond
 from dcgan_lessons.verdicts import judge
@@ -160,7 +160,7 @@ def test_notebook_09s_exercises_graded_in_the_sandbox(tmp_path):
     cells += [cell for exercise in ("ex23", "ex24", "ex25") for cell in exercises.exercise_cells(exercise)]
     teacher = _write(cells, tmp_path / "src" / "09_asking_for_a_digit.ipynb")
     _write(nbformat.read(teacher, as_version=4).cells, tmp_path / "subs" / "solved" / teacher.name)
-    student = classroom.student_version(nbformat.read(teacher, as_version=4))
+    student = handouts.student_version(nbformat.read(teacher, as_version=4))
     wrong = {"ex23": "def join_label(z, labels, classes):\n    return z", "ex24": 'switch_prediction = "more"'}
     wrong["ex25"] = "drawn_worse = [8, 9]"
     for exercise, source in wrong.items():

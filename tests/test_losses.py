@@ -60,7 +60,7 @@ def test_unknown_generator_loss():
 
 
 def test_the_clip_cuts_the_non_saturating_gradient_below_epsilon():
-    # notebooks 04 and 08 (claims.cut_off_generators) rely on it: below D(G(z)) = 1e-7 the loss is flat
+    # notebooks 04 and 08 (sweep_claims.cut_off_generators) rely on it: below D(G(z)) = 1e-7 the loss is flat
     loss, grad = generator_loss_curve([1e-6, 1e-8], "non_saturating")
     assert grad[0] == pytest.approx(-1.0, abs=1e-5) and grad[1] == 0.0
     assert loss[1] == pytest.approx(-np.log(EPSILON), abs=1e-4)
