@@ -37,8 +37,10 @@ from .reference import (
     CONDITIONAL_VARIABLE,
     FOLDER_NAME,
     REFERENCE_VARIABLE,
+    SWEEP_FOLDER,
     conditional_run,
     find_reference_run,
+    reference_sweep,
 )
 from .verdicts import ANSWERS_VARIABLE, judge
 
@@ -359,13 +361,19 @@ def _execute(
 
 
 def _scratch(
-    folder: Path, source: Path, reference: Path | None, sandboxed: bool, conditional: Path | None = None
+    folder: Path,
+    source: Path,
+    reference: Path | None,
+    sandboxed: bool,
+    conditional: Path | None = None,
+    sweeps: Path | None = None,
 ) -> tuple[Path, dict, list]:
     """A student's own copy of the project's layout, so that their runs, figures and temporary files stay theirs:
     ``folder/<source's name>/`` (the working folder: ``../runs``, ``../figures`` land in ``folder``), the reference
     run as ``folder/reference-run/`` and the conditional run as ``folder/conditional-run/`` (found as
-    ``../reference-run`` and by the variable, and likewise; in the sandbox bound read-only, else a copy),
-    ``folder/answers/`` for what the exercises hand back. Returns the working folder, the environment for the run
+    ``../reference-run`` and by the variable, and likewise; in the sandbox bound read-only, else a copy), the
+    committed sweeps as ``folder/sweeps/`` (notebook 08 finds ``../sweeps/stabilisers``), ``folder/answers/`` for
+    what the exercises hand back. Returns the working folder, the environment for the run
     and the (host path, path inside) pairs the sandbox reads."""
     work, answers = folder / source.resolve().name, folder / "answers"
     work.mkdir()
@@ -383,6 +391,7 @@ def _scratch(
     for run, name, variable in (
         (reference, FOLDER_NAME, REFERENCE_VARIABLE),
         (conditional, CONDITIONAL_FOLDER, CONDITIONAL_VARIABLE),
+        (sweeps, SWEEP_FOLDER.parts[0], None),
     ):
         if run is None:
             continue
@@ -391,7 +400,8 @@ def _scratch(
             reads.append((run, folder / name))
         else:
             shutil.copytree(run, folder / name)
-        env[variable] = str(folder / name)
+        if variable:
+            env[variable] = str(folder / name)
     return work, env, reads
 
 
@@ -418,6 +428,7 @@ def grade_notebook(
     reference: Path | None = None,
     sandboxed: bool = True,
     conditional: Path | None = None,
+    sweeps: Path | None = None,
 ) -> Outcome:
     """Run one submitted notebook in a scratch folder of its own (in the sandbox unless ``sandboxed`` is False)
     and mark the teacher's graded cells once it has ended; returns (marks, why it stopped or None, notes on
@@ -427,7 +438,7 @@ def grade_notebook(
     nb, ignored = prepare(submission, teacher)
     handed: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="dcgan-grade-", ignore_cleanup_errors=True) as tmp:
-        work, env, reads = _scratch(Path(tmp), source, reference, sandboxed, conditional)
+        work, env, reads = _scratch(Path(tmp), source, reference, sandboxed, conditional, sweeps)
         prepared, executed = work / name, Path(tmp) / "executed.ipynb"
         nbformat.write(nb, prepared)
         stopped = _execute(prepared, executed, work, timeout, env, reads, sandboxed)
@@ -550,6 +561,10 @@ def grade(
         conditional = conditional_run(source).resolve()
     except FileNotFoundError:
         conditional = None
+    try:  # notebook 08's committed sweeps (the stabilisers, and those beside them)
+        sweeps = reference_sweep(source).resolve().parent
+    except FileNotFoundError:
+        sweeps = None
     here, reference = source.resolve(), reference.resolve() if reference else None  # a worker may run elsewhere
     found = find_submissions(submissions, expected)
     handed_in = [path for _, _, path in found if path is not None]
@@ -573,7 +588,7 @@ def grade(
             continue
         if keep is not None:
             _kept(keep, student, name, handed_in)
-        job = (student, name, submission, teacher, here, timeout, reference, not unsandboxed, conditional)
+        job = (student, name, submission, teacher, here, timeout, reference, not unsandboxed, conditional, sweeps)
         entries.append((key, (zeros, None, [], None), job))
     book = Gradebook(order=[_exercise(c) for nb in expected.values() for c in _graded(nb)])
     outcomes = _outcomes(entries, scheduler, workers)

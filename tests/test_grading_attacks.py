@@ -317,6 +317,23 @@ def test_forging_the_checks_of_notebook_04_earns_nothing(tmp_path, full_mnist_di
     assert all(": not done yet." in m.message for m in book.marks if m.notebook == "04_adversarial_losses")
 
 
+@pytest.mark.slow
+@needs_sandbox
+def test_the_teachers_notebook_08_earns_its_marks_reading_the_committed_sweeps_in_the_sandbox(tmp_path):
+    """Notebook 08 reads the committed sweeps (../sweeps/stabilisers and those beside it): the sandbox binds them
+    read-only, so the teacher's own answers earn every point (ex22 earned nothing while the sandbox hid them)."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    name = "08_taming_the_switch.ipynb"
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / name, tmp_path / "subs" / "ada" / name)
+    book = classroom.grade([tmp_path / "subs" / "ada" / name], ROOT / "notebooks", timeout=300)
+    marks = [(m.exercise, m.points, m.max_points) for m in book.marks if m.notebook == "08_taming_the_switch"]
+    assert marks and all(points == most for _, points, most in marks), marks
+
+
 def test_a_train_step_half_is_judged_by_the_weights_it_leaves(tmp_path, monkeypatch):
     """ex11 from handed-back data: a d_step that returns the right loss but trains nothing earns nothing, and one
     whose handed-back weights were tampered with fails the grader's own check too."""
