@@ -46,7 +46,7 @@ _register(
 Write `slerp_by_hand(z0, z1, t)` with NumPy, from the formula above: the point a fraction `t` (a number in
 [0, 1]) of the way from `z0` to `z1` along the great circle. Compute $\\omega$ from the normalised dot product
 (clip it to $[-1, 1]$ before `np.arccos`), and return the straight line when $\\omega$ is (almost) 0.
-The check compares with the package's `latent.slerp`, shown in the next cell.
+The check compares with the package's `latent.slerp`, shown after the check.
 """,
     answer="slerp_by_hand",
     template='''
