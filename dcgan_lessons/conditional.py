@@ -21,7 +21,6 @@ still switch digit during training, and does z keep the style while the label se
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,7 +30,7 @@ import numpy as np
 from .analysis import CONFIDENT, RunAnalysis, transition_matrix
 from .averaging import interval_rates
 from .judge import CLASSES, Judge, Judgement, ink, metrics_of, reference_split, slant
-from .stats import holm, t_p_value, wilson
+from .stats import difference, holm, wilson
 
 SEEDS = (0, 1, 2, 3, 4)  # sets of fresh z for class accuracy and quality
 PER_CLASS = 200  # fresh z per asked digit and set: the N of each class's Frechet distance
@@ -102,16 +101,6 @@ def fresh_judgement(generator, judge: Judge, seed: int, per_class: int) -> tuple
     return asked, judge(generate_uint8(generator, noise, asked))
 
 
-def _welch_p(a: list[float], b: list[float]) -> float | None:
-    """Welch's two-sided t test of two sets of measurements (degrees of freedom rounded down)."""
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    if va + vb == 0:
-        return None
-    t = (np.mean(a) - np.mean(b)) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return t_p_value(float(t), max(1, int(df)))
-
-
 def accuracy_and_quality(
     generator, judge: Judge, test_images: np.ndarray, test_labels: np.ndarray, seeds=SEEDS, per_class: int = PER_CLASS
 ) -> dict:
@@ -138,7 +127,7 @@ def accuracy_and_quality(
                 "real_frechet": theirs,
                 "confidence": [m["confidence"] for m in generated[c]],
                 "real_confidence": [m["confidence"] for m in real[c]],
-                "p": _welch_p(ours, theirs),
+                "p": difference(ours, theirs)["p"],  # Welch's test, as sweeps compare seeds
             }
         )
     for row, adjusted in zip(quality, holm([q["p"] for q in quality]), strict=True):
